@@ -1,0 +1,58 @@
+"""The case store: SQLAlchemy tables, Alembic migrations, and functions named by operation."""
+
+from cyberpeace.store.access import SYSTEM, Forbidden, NotFound, Viewer
+from cyberpeace.store.audit import Verification, verify
+from cyberpeace.store.database import Store, migrate, open_store
+from cyberpeace.store.detections import add_detection, get_detection, list_detections
+from cyberpeace.store.incidents import (
+    SEVERITIES,
+    STATUSES,
+    IncidentDraft,
+    InvalidTransition,
+    change_status,
+    create_incident,
+    file_detection,
+    get_incident,
+    list_incidents,
+    share_incident,
+)
+from cyberpeace.store.parties import (
+    get_party,
+    get_safe_area,
+    list_parties,
+    list_safe_areas,
+    sync_mandate,
+)
+from cyberpeace.store.tokens import create_token, viewer_for
+
+__all__ = [
+    "SEVERITIES",
+    "STATUSES",
+    "SYSTEM",
+    "Forbidden",
+    "IncidentDraft",
+    "InvalidTransition",
+    "NotFound",
+    "Store",
+    "Verification",
+    "Viewer",
+    "add_detection",
+    "change_status",
+    "create_incident",
+    "create_token",
+    "file_detection",
+    "get_detection",
+    "get_incident",
+    "get_party",
+    "get_safe_area",
+    "list_detections",
+    "list_incidents",
+    "list_parties",
+    "list_safe_areas",
+    "migrate",
+    "open_store",
+    "share_incident",
+    "sync_mandate",
+    "verify",
+    "viewer_for",
+]
