@@ -1,0 +1,174 @@
+"""REST routes under /api/v1: parties, safe areas, detections, incidents and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from cyberpeace import store
+from cyberpeace.api.auth import CurrentViewer, DbSession
+from cyberpeace.api.schemas import (
+    AuditEntryOut,
+    DetectionOut,
+    ErrorOut,
+    IncidentDetailOut,
+    IncidentIn,
+    IncidentOut,
+    PartyOut,
+    SafeAreaOut,
+    Severity,
+    Status,
+    StatusIn,
+    VerificationOut,
+)
+from cyberpeace.store import audit
+
+_errors: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "No token, or an unknown one."},
+    403: {"model": ErrorOut, "description": "The object belongs to another party."},
+    404: {"model": ErrorOut, "description": "No such object."},
+}
+router = APIRouter(prefix="/api/v1", responses=_errors)
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/parties", response_model=list[PartyOut], tags=["parties"])
+def list_parties(session: DbSession, viewer: CurrentViewer) -> list[PartyOut]:
+    """Every party for mission staff; a party's own record for a party."""
+    return [PartyOut.model_validate(r) for r in store.list_parties(session, viewer)]
+
+
+@router.get("/parties/{party_id}", response_model=PartyOut, tags=["parties"])
+def get_party(party_id: str, session: DbSession, viewer: CurrentViewer) -> PartyOut:
+    return PartyOut.model_validate(store.get_party(session, viewer, party_id))
+
+
+@router.get("/safe-areas", response_model=list[SafeAreaOut], tags=["safe areas"])
+def list_safe_areas(
+    session: DbSession, viewer: CurrentViewer, party: str | None = None
+) -> list[SafeAreaOut]:
+    rows = store.list_safe_areas(session, viewer, party)
+    return [SafeAreaOut.model_validate(r) for r in rows]
+
+
+@router.get("/safe-areas/{area_id}", response_model=SafeAreaOut, tags=["safe areas"])
+def get_safe_area(area_id: str, session: DbSession, viewer: CurrentViewer) -> SafeAreaOut:
+    return SafeAreaOut.model_validate(store.get_safe_area(session, viewer, area_id))
+
+
+@router.get("/detections", response_model=list[DetectionOut], tags=["detections"])
+def list_detections(
+    session: DbSession,
+    viewer: CurrentViewer,
+    kind: str | None = None,
+    party: str | None = None,
+    safe_area: str | None = None,
+    since: datetime | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[DetectionOut]:
+    rows = store.list_detections(
+        session,
+        viewer,
+        kind=kind,
+        party=party,
+        safe_area=safe_area,
+        since=since,
+        limit=limit,
+        offset=offset,
+    )
+    return [DetectionOut.model_validate(r) for r in rows]
+
+
+@router.get("/detections/{detection_id}", response_model=DetectionOut, tags=["detections"])
+def get_detection(detection_id: int, session: DbSession, viewer: CurrentViewer) -> DetectionOut:
+    return DetectionOut.model_validate(store.get_detection(session, viewer, detection_id))
+
+
+@router.get("/incidents", response_model=list[IncidentOut], tags=["incidents"])
+def list_incidents(
+    session: DbSession,
+    viewer: CurrentViewer,
+    status: Status | None = None,
+    party: str | None = None,
+    safe_area: str | None = None,
+    severity: Severity | None = None,
+    since: datetime | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[IncidentOut]:
+    rows = store.list_incidents(
+        session,
+        viewer,
+        status=status,
+        party=party,
+        safe_area=safe_area,
+        severity=severity,
+        since=since,
+        limit=limit,
+        offset=offset,
+    )
+    return [IncidentOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/incidents",
+    response_model=IncidentDetailOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["incidents"],
+)
+def create_incident(
+    body: IncidentIn, request: Request, session: DbSession, viewer: CurrentViewer
+) -> IncidentDetailOut:
+    """Open an incident. A party may report incidents in which it is the victim."""
+    draft = store.IncidentDraft(
+        title=body.title,
+        party=body.party,
+        severity=body.severity,
+        first_seen=body.first_seen,
+        last_seen=body.last_seen or body.first_seen,
+        tlp=body.tlp or request.app.state.default_tlp,
+        safe_area=body.safe_area,
+        summary=body.summary,
+    )
+    return IncidentDetailOut.model_validate(store.create_incident(session, viewer, draft))
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, tags=["incidents"])
+def get_incident(incident_id: int, session: DbSession, viewer: CurrentViewer) -> IncidentDetailOut:
+    return IncidentDetailOut.model_validate(store.get_incident(session, viewer, incident_id))
+
+
+@router.post(
+    "/incidents/{incident_id}/status",
+    response_model=IncidentOut,
+    responses={409: {"model": ErrorOut, "description": "The workflow forbids this change."}},
+    tags=["incidents"],
+)
+def change_status(
+    incident_id: int, body: StatusIn, session: DbSession, viewer: CurrentViewer
+) -> IncidentOut:
+    """Move an incident along new → triage → investigating → assessed → closed (staff only)."""
+    row = store.change_status(session, viewer, incident_id, body.status, body.reason)
+    return IncidentOut.model_validate(row)
+
+
+@router.get("/audit", response_model=list[AuditEntryOut], tags=["audit"])
+def list_audit(
+    session: DbSession, viewer: CurrentViewer, after: Offset = 0, limit: Limit = 100
+) -> list[AuditEntryOut]:
+    """The hash-chained audit log, oldest first (mission staff only)."""
+    viewer.require_staff()
+    return [
+        AuditEntryOut.model_validate(r) for r in audit.entries(session, after=after, limit=limit)
+    ]
+
+
+@router.get("/audit/verify", response_model=VerificationOut, tags=["audit"])
+def verify_audit(session: DbSession, viewer: CurrentViewer) -> VerificationOut:
+    viewer.require_staff()
+    result = store.verify(session)
+    return VerificationOut(**result.__dict__)

@@ -1,0 +1,125 @@
+"""What the REST API accepts and returns (pydantic models, published in the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["new", "triage", "investigating", "assessed", "closed"]
+Severity = Literal["low", "medium", "high", "critical"]
+Tlp = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PartyOut(_Out):
+    id: str
+    name: str
+    country: str
+    contact: dict[str, Any]
+    territory: dict[str, Any]
+
+
+class SafeAreaOut(_Out):
+    id: str
+    party_id: str
+    name: str
+    sector: str
+    criticality: str
+    prefixes: list[str]
+    hosts: list[str]
+    domains: list[str]
+
+
+class DetectionOut(_Out):
+    id: int
+    detector: str
+    kind: str
+    target: str
+    party_id: str | None
+    safe_area_id: str | None
+    start: datetime
+    end: datetime
+    severity: str
+    confidence: float
+    magnitude: dict[str, Any]
+    sources: list[dict[str, Any]]
+    explanation: dict[str, Any]
+
+
+class IncidentOut(_Out):
+    id: int
+    title: str
+    status: str
+    status_reason: str
+    severity: str
+    tlp: str
+    party_id: str
+    safe_area_id: str | None
+    sector: str | None
+    reported_by: str
+    summary: str
+    first_seen: datetime
+    last_seen: datetime
+    opened_at: datetime
+    updated_at: datetime
+
+
+class IncidentDetailOut(IncidentOut):
+    detections: list[DetectionOut]
+
+
+class IncidentIn(BaseModel):
+    """An incident reported by a party or opened by mission staff."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=300)
+    party: str = Field(min_length=1, max_length=64, description="The victim party.")
+    severity: Severity = "medium"
+    safe_area: str | None = None
+    tlp: Tlp | None = Field(default=None, description="Defaults to the data policy's TLP.")
+    first_seen: datetime
+    last_seen: datetime | None = None
+    summary: str = Field(default="", max_length=20_000)
+
+    @model_validator(mode="after")
+    def _times(self) -> IncidentIn:
+        if self.first_seen.tzinfo is None or (self.last_seen and self.last_seen.tzinfo is None):
+            raise ValueError("times need a UTC offset, e.g. 2026-11-24T10:00:00Z")
+        if self.last_seen and self.last_seen < self.first_seen:
+            raise ValueError("last_seen is before first_seen")
+        return self
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    reason: str = Field(default="", max_length=2000)
+
+
+class AuditEntryOut(_Out):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    detail: str

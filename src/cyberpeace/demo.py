@@ -1,0 +1,73 @@
+"""The demo mission: three fictional states, a ten-minute scenario, detections and incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+from cyberpeace.config import Settings
+from cyberpeace.detect.engine import detect
+from cyberpeace.mission import Borders, Mandate, load_mandate
+from cyberpeace.store import (
+    SYSTEM,
+    add_detection,
+    create_token,
+    file_detection,
+    list_incidents,
+    open_store,
+    sync_mandate,
+)
+from cyberpeace.telemetry.scenario import demo_scenario
+
+DEMO_DB = "demo.db"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    settings: Settings
+    flows: int
+    detections: int
+    incidents: list[tuple[int, str, str, str]]  # id, title, severity, status
+    staff_token: str
+
+
+def demo_mandate_path() -> Path:
+    return Path(str(resources.files("cyberpeace.mission").joinpath("examples/demo.yaml")))
+
+
+def demo_settings(base: Settings) -> Settings:
+    """The demo keeps its own SQLite file in the data directory, made anew on each run."""
+    url = f"sqlite:///{(base.data_dir / DEMO_DB).resolve()}"
+    return base.model_copy(update={"database_url": url, "mandate": demo_mandate_path()})
+
+
+def run_demo(base: Settings, *, now: datetime | None = None) -> DemoResult:
+    """Build the demo mission in a fresh store and run its scenario into incidents."""
+    settings = demo_settings(base)
+    for suffix in ("", "-wal", "-shm"):
+        (settings.data_dir / (DEMO_DB + suffix)).unlink(missing_ok=True)
+    mandate = load_mandate(demo_mandate_path())
+    end = (now or datetime.now(UTC)).replace(microsecond=0)
+    scenario = demo_scenario(end - timedelta(minutes=10))
+    detections = detect(scenario.flows, Borders.from_mandate(mandate), allow_list=_allow(mandate))
+    store = open_store(settings.database_url)
+    try:
+        with store.session() as session:
+            sync_mandate(session, mandate, by="demo")
+            for detection in detections:
+                row = add_detection(session, detection, sensor=None)
+                file_detection(session, row, tlp=mandate.data_policy.default_tlp)
+            token = create_token(session, party_id=None, label="demo", by="demo")
+        with store.session() as session:
+            incidents = [
+                (i.id, i.title, i.severity, i.status) for i in list_incidents(session, SYSTEM)
+            ]
+    finally:
+        store.close()
+    return DemoResult(settings, len(scenario.flows), len(detections), incidents, token)
+
+
+def _allow(mandate: Mandate) -> list[str]:
+    return [entry.prefix for entry in mandate.allow_list]
