@@ -58,9 +58,13 @@ def demo(
     bind: Bind = None,
 ) -> None:
     """Create the demo mission, run its ten-minute scenario, and serve the console."""
-    from cyberpeace.demo import run_demo
+    from cyberpeace.demo import NotADemoStoreError, run_demo
 
-    result = run_demo(_settings(data_dir=data_dir, bind=bind))
+    try:
+        result = run_demo(_settings(data_dir=data_dir, bind=bind))
+    except NotADemoStoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(
         f"demo mission: {result.flows:,} flows -> {result.detections} detections, "
         f"{len(result.incidents)} incidents"

@@ -8,8 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 from cyberpeace.config import Settings
-from cyberpeace.detect.engine import detect
+from cyberpeace.detect import criticality_of, detect
 from cyberpeace.mission import Borders, Mandate, load_mandate
+from sqlalchemy.exc import SQLAlchemyError
+
+from cyberpeace.store import audit
 from cyberpeace.store import (
     SYSTEM,
     add_detection,
@@ -21,7 +24,7 @@ from cyberpeace.store import (
 )
 from cyberpeace.telemetry.scenario import demo_scenario
 
-DEMO_DB = "demo.db"
+DEMO_DB = "cyberpeace.db"
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,12 @@ def demo_mandate_path() -> Path:
     return Path(str(resources.files("cyberpeace.mission").joinpath("examples/demo.yaml")))
 
 
+class NotADemoStoreError(RuntimeError):
+    """The data directory holds a case store the demo did not make; the demo will not wipe it."""
+
+
 def demo_settings(base: Settings) -> Settings:
-    """The demo keeps its own SQLite file in the data directory, made anew on each run."""
+    """The demo uses the SQLite store of the data directory, made anew on each run."""
     url = f"sqlite:///{(base.data_dir / DEMO_DB).resolve()}"
     return base.model_copy(update={"database_url": url, "mandate": demo_mandate_path()})
 
@@ -46,12 +53,18 @@ def demo_settings(base: Settings) -> Settings:
 def run_demo(base: Settings, *, now: datetime | None = None) -> DemoResult:
     """Build the demo mission in a fresh store and run its scenario into incidents."""
     settings = demo_settings(base)
+    _refuse_foreign_store(settings.data_dir / DEMO_DB)
     for suffix in ("", "-wal", "-shm"):
         (settings.data_dir / (DEMO_DB + suffix)).unlink(missing_ok=True)
     mandate = load_mandate(demo_mandate_path())
     end = (now or datetime.now(UTC)).replace(microsecond=0)
     scenario = demo_scenario(end - timedelta(minutes=10))
-    detections = detect(scenario.flows, Borders.from_mandate(mandate), allow_list=_allow(mandate))
+    detections = detect(
+        scenario.flows,
+        Borders.from_mandate(mandate),
+        allow_list=_allow(mandate),
+        criticality=criticality_of(mandate),
+    )
     store = open_store(settings.database_url)
     try:
         with store.session() as session:
@@ -67,6 +80,24 @@ def run_demo(base: Settings, *, now: datetime | None = None) -> DemoResult:
     finally:
         store.close()
     return DemoResult(settings, len(scenario.flows), len(detections), incidents, token)
+
+
+def _refuse_foreign_store(path: Path) -> None:
+    if not path.exists():
+        return
+    store = open_store(f"sqlite:///{path.resolve()}", migrate_schema=False)
+    try:
+        with store.session() as session:
+            first = audit.entries(session, limit=1)
+    except SQLAlchemyError:
+        first = []
+    finally:
+        store.close()
+    if not first or first[0].actor != "demo":
+        raise NotADemoStoreError(
+            f"{path} holds a case store the demo did not create; "
+            "run the demo with --data-dir pointing at another directory"
+        )
 
 
 def _allow(mandate: Mandate) -> list[str]:

@@ -22,7 +22,9 @@ def session_dependency(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(session_dependency)]
+# scope="function": commit before the response is sent, so a failed commit is never reported
+# as a success (FastAPI's default, "request", runs the exit code after sending the response).
+DbSession = Annotated[Session, Depends(session_dependency, scope="function")]
 
 
 def current_viewer(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import AwareDatetime
 
 from cyberpeace import store
 from cyberpeace.api.auth import CurrentViewer, DbSession
 from cyberpeace.api.schemas import (
+    IDENT_PATTERN,
+    MAX_ID,
     AuditEntryOut,
     DetectionOut,
     ErrorOut,
@@ -32,7 +34,13 @@ _errors: dict[int | str, dict[str, object]] = {
 }
 router = APIRouter(prefix="/api/v1", responses=_errors)
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+# Naive datetimes are refused here: the store compares only UTC-aware ones.
+Since = Annotated[AwareDatetime | None, Query()]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+KeyPath = Annotated[str, Path(pattern=IDENT_PATTERN)]
+KeyQuery = Annotated[str | None, Query(pattern=IDENT_PATTERN)]
+KindQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")]
 
 
 @router.get("/parties", response_model=list[PartyOut], tags=["parties"])
@@ -42,20 +50,20 @@ def list_parties(session: DbSession, viewer: CurrentViewer) -> list[PartyOut]:
 
 
 @router.get("/parties/{party_id}", response_model=PartyOut, tags=["parties"])
-def get_party(party_id: str, session: DbSession, viewer: CurrentViewer) -> PartyOut:
+def get_party(party_id: KeyPath, session: DbSession, viewer: CurrentViewer) -> PartyOut:
     return PartyOut.model_validate(store.get_party(session, viewer, party_id))
 
 
 @router.get("/safe-areas", response_model=list[SafeAreaOut], tags=["safe areas"])
 def list_safe_areas(
-    session: DbSession, viewer: CurrentViewer, party: str | None = None
+    session: DbSession, viewer: CurrentViewer, party: KeyQuery = None
 ) -> list[SafeAreaOut]:
     rows = store.list_safe_areas(session, viewer, party)
     return [SafeAreaOut.model_validate(r) for r in rows]
 
 
 @router.get("/safe-areas/{area_id}", response_model=SafeAreaOut, tags=["safe areas"])
-def get_safe_area(area_id: str, session: DbSession, viewer: CurrentViewer) -> SafeAreaOut:
+def get_safe_area(area_id: KeyPath, session: DbSession, viewer: CurrentViewer) -> SafeAreaOut:
     return SafeAreaOut.model_validate(store.get_safe_area(session, viewer, area_id))
 
 
@@ -63,10 +71,10 @@ def get_safe_area(area_id: str, session: DbSession, viewer: CurrentViewer) -> Sa
 def list_detections(
     session: DbSession,
     viewer: CurrentViewer,
-    kind: str | None = None,
-    party: str | None = None,
-    safe_area: str | None = None,
-    since: datetime | None = None,
+    kind: KindQuery = None,
+    party: KeyQuery = None,
+    safe_area: KeyQuery = None,
+    since: Since = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[DetectionOut]:
@@ -84,7 +92,7 @@ def list_detections(
 
 
 @router.get("/detections/{detection_id}", response_model=DetectionOut, tags=["detections"])
-def get_detection(detection_id: int, session: DbSession, viewer: CurrentViewer) -> DetectionOut:
+def get_detection(detection_id: IdPath, session: DbSession, viewer: CurrentViewer) -> DetectionOut:
     return DetectionOut.model_validate(store.get_detection(session, viewer, detection_id))
 
 
@@ -93,10 +101,10 @@ def list_incidents(
     session: DbSession,
     viewer: CurrentViewer,
     status: Status | None = None,
-    party: str | None = None,
-    safe_area: str | None = None,
+    party: KeyQuery = None,
+    safe_area: KeyQuery = None,
     severity: Severity | None = None,
-    since: datetime | None = None,
+    since: Since = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[IncidentOut]:
@@ -138,7 +146,9 @@ def create_incident(
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, tags=["incidents"])
-def get_incident(incident_id: int, session: DbSession, viewer: CurrentViewer) -> IncidentDetailOut:
+def get_incident(
+    incident_id: IdPath, session: DbSession, viewer: CurrentViewer
+) -> IncidentDetailOut:
     return IncidentDetailOut.model_validate(store.get_incident(session, viewer, incident_id))
 
 
@@ -149,7 +159,7 @@ def get_incident(incident_id: int, session: DbSession, viewer: CurrentViewer) ->
     tags=["incidents"],
 )
 def change_status(
-    incident_id: int, body: StatusIn, session: DbSession, viewer: CurrentViewer
+    incident_id: IdPath, body: StatusIn, session: DbSession, viewer: CurrentViewer
 ) -> IncidentOut:
     """Move an incident along new → triage → investigating → assessed → closed (staff only)."""
     row = store.change_status(session, viewer, incident_id, body.status, body.reason)

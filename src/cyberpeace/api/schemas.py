@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["new", "triage", "investigating", "assessed", "closed"]
 Severity = Literal["low", "medium", "high", "critical"]
 Tlp = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+# Party and safe-area ids, as the mandate format defines them (mission/model.py).
+IDENT_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+# The largest id of an INTEGER column on PostgreSQL; larger ones overflow the query.
+MAX_ID = 2_147_483_647
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL characters; refuse them here rather than fail on write.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\x00) characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class _Out(BaseModel):
@@ -78,14 +92,16 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=3, max_length=300)
-    party: str = Field(min_length=1, max_length=64, description="The victim party.")
+    title: Text = Field(min_length=3, max_length=300)
+    party: str = Field(
+        min_length=1, max_length=64, pattern=IDENT_PATTERN, description="The victim party."
+    )
     severity: Severity = "medium"
-    safe_area: str | None = None
+    safe_area: str | None = Field(default=None, pattern=IDENT_PATTERN)
     tlp: Tlp | None = Field(default=None, description="Defaults to the data policy's TLP.")
     first_seen: datetime
     last_seen: datetime | None = None
-    summary: str = Field(default="", max_length=20_000)
+    summary: Text = Field(default="", max_length=20_000)
 
     @model_validator(mode="after")
     def _times(self) -> IncidentIn:
@@ -100,7 +116,7 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
 
 
 class AuditEntryOut(_Out):

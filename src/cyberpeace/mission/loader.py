@@ -188,6 +188,8 @@ def _overlaps(entries: Iterable[tuple[Loc, str, Network]], what: str) -> Iterato
 def _outside_territory(m: Mandate, areas: list[tuple[Loc, str, Network]]) -> Iterator[Finding]:
     territories = {p.id: p.territory.networks() for p in m.parties}
     for loc, owner, net in areas:
-        nets = territories.get(owner, [])
+        if owner not in territories:
+            continue  # already reported as an unknown party
+        nets = territories[owner]
         if not any(net.version == t.version and net.subnet_of(t) for t in nets):  # type: ignore[arg-type]
             yield loc, f"{net} lies outside the territory of party {owner!r}", "warning"

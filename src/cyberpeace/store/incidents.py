@@ -9,6 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from cyberpeace.mission.vocabulary import vocabulary
 from cyberpeace.store import audit
 from cyberpeace.store.access import Forbidden, NotFound, Viewer
 from cyberpeace.store.tables import (
@@ -30,6 +31,8 @@ TRANSITIONS = {
     "assessed": {"investigating", "closed"},
     "closed": {"investigating"},
 }
+# Kinds that say only "a lot of traffic"; a more specific detection names the incident.
+GENERIC_KINDS = frozenset({"volumetric-flood"})
 # Detections on the same target less than this apart belong to the same incident.
 MERGE_GAP = timedelta(minutes=30)
 
@@ -54,6 +57,10 @@ def create_incident(session: Session, viewer: Viewer, draft: IncidentDraft) -> I
     """Open an incident; a party may only report incidents against itself."""
     if not viewer.may_see_party(draft.party):
         raise Forbidden("a party can only report incidents where it is the victim")
+    if draft.severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {draft.severity!r}; expected one of {SEVERITIES}")
+    if draft.tlp not in vocabulary().tlp:
+        raise ValueError(f"unknown TLP {draft.tlp!r}; expected one of {vocabulary().tlp}")
     if session.get(PartyRow, draft.party) is None:
         raise NotFound(f"no party {draft.party!r}")
     sector = None
@@ -170,6 +177,14 @@ def share_incident(session: Session, viewer: Viewer, incident_id: int, party_id:
         )
 
 
+_ACRONYMS = {"udp": "UDP", "tcp": "TCP", "icmp": "ICMP", "syn": "SYN", "dns": "DNS", "ntp": "NTP"}
+
+
+def _kind_title(kind: str) -> str:
+    words = [_ACRONYMS.get(w, w) for w in kind.split("-")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
 def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> IncidentRow | None:
     """Put a detection into the open incident on the same target, or open a new one.
 
@@ -183,12 +198,13 @@ def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> In
             IncidentRow.party_id == detection.party_id,
             IncidentRow.status != "closed",
             IncidentRow.last_seen >= detection.start - MERGE_GAP,
+            IncidentRow.first_seen <= detection.end + MERGE_GAP,
             IncidentRow.detections.any(DetectionRow.target == detection.target),
         )
         .order_by(IncidentRow.last_seen.desc())
     ).first()
     if open_row is None:
-        title = f"{detection.kind.replace('-', ' ').capitalize()} against {detection.target}"
+        title = f"{_kind_title(detection.kind)} against {detection.target}"
         draft = IncidentDraft(
             title,
             detection.party_id,
@@ -199,10 +215,23 @@ def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> In
             detection.safe_area_id,
         )
         open_row = create_incident(session, Viewer("staff", name="system"), draft)
+    elif detection.kind not in GENERIC_KINDS and all(
+        d.kind in GENERIC_KINDS for d in open_row.detections
+    ):
+        # An incident is named for its most specific detection: a flood that turns out to be
+        # reflection is a reflection attack.
+        open_row.title = f"{_kind_title(detection.kind)} against {detection.target}"
     open_row.detections.append(detection)
     open_row.first_seen = min(open_row.first_seen, detection.start)
     open_row.last_seen = max(open_row.last_seen, detection.end)
     if SEVERITIES.index(detection.severity) > SEVERITIES.index(open_row.severity):
         open_row.severity = detection.severity
     open_row.updated_at = utcnow()
+    audit.append(
+        session,
+        "system",
+        "incident.detection",
+        f"incident:{open_row.id}",
+        {"detection": detection.id, "severity": open_row.severity},
+    )
     return open_row

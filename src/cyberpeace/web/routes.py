@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,10 +13,75 @@ from fastapi.templating import Jinja2Templates
 
 from cyberpeace import store
 from cyberpeace.api.auth import COOKIE, DbSession
-from cyberpeace.store import Forbidden, NotFound, Viewer, viewer_for
+from cyberpeace.store import SEVERITIES, Forbidden, NotFound, Viewer, viewer_for
+from cyberpeace.store.tables import IncidentRow
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("cyberpeace.web").joinpath("templates")))
+
+_BIT_UNITS = ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s")
+
+
+def bits_per_second(value: float) -> str:
+    """2930000000 -> '2.9 Gbit/s'."""
+    unit = 0
+    while value >= 1000 and unit < len(_BIT_UNITS) - 1:
+        value, unit = value / 1000, unit + 1
+    return f"{value:.1f} {_BIT_UNITS[unit]}" if unit else f"{value:.0f} bit/s"
+
+
+def utc(value: datetime | str, seconds: bool = True) -> str:
+    """A UTC time as the console shows it: '2026-11-25 01:39:27'."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def plain(value: Any) -> str:
+    """An explanation value in words: 7100 -> '7,100', [53, 123] -> '53, 123'."""
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "—"}[value]
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {plain(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(item) for item in value)
+    return str(value)
+
+
+def audit_detail(detail: str) -> str:
+    """An audit entry's canonical JSON detail as 'key value · key value'."""
+    try:
+        parsed = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(parsed, dict):
+        return plain(parsed)
+    return " · ".join(f"{key} {plain(value)}" for key, value in parsed.items())
+
+
+def tlp_colour(tlp: str) -> str:
+    """'TLP:AMBER+STRICT' -> 'amber', for the class that colours the label."""
+    return tlp.partition(":")[2].partition("+")[0].lower() or "unknown"
+
+
+# What each TLP 2.0 label allows, as FIRST words it, shown under the label on an incident.
+TLP_MEANING = {
+    "TLP:RED": "For the eyes and ears of individual recipients only, no further disclosure.",
+    "TLP:AMBER+STRICT": "Limited disclosure, restricted to the recipient's organisation only.",
+    "TLP:AMBER": "Limited disclosure, recipients may share on a need-to-know basis within "
+    "their organisation and its clients.",
+    "TLP:GREEN": "Limited disclosure, recipients may share within their community.",
+    "TLP:CLEAR": "Disclosure is not limited.",
+}
+
+templates.env.globals["tlp_meaning"] = TLP_MEANING
+templates.env.filters["bps"] = bits_per_second
+templates.env.filters["utc"] = utc
+templates.env.filters["plain"] = plain
+templates.env.filters["audit_detail"] = audit_detail
+templates.env.filters["tlp_colour"] = tlp_colour
 
 
 def _viewer(request: Request, session: DbSession) -> Viewer | None:
@@ -55,13 +122,19 @@ def dashboard(request: Request, session: DbSession) -> Response:
         return _to_login()
     incidents = store.list_incidents(session, viewer, limit=50)
     open_incidents = [i for i in incidents if i.status != "closed"]
-    attacked = {i.safe_area_id for i in open_incidents if i.safe_area_id}
+    attacked: dict[str, list[IncidentRow]] = {}
+    for incident in open_incidents:
+        if incident.safe_area_id:
+            attacked.setdefault(incident.safe_area_id, []).append(incident)
     context = {
         "viewer": viewer,
+        "now": datetime.now(UTC),
         "safe_areas": store.list_safe_areas(session, viewer),
         "attacked": attacked,
+        "worst": {area: _worst(found) for area, found in attacked.items()},
         "detections": store.list_detections(session, viewer, limit=10),
         "incidents": open_incidents,
+        "critical": sum(1 for i in open_incidents if i.severity == "critical"),
     }
     return templates.TemplateResponse(request, "dashboard.html", context)
 
@@ -80,3 +153,7 @@ def incident_page(incident_id: int, request: Request, session: DbSession) -> Res
     history = store.audit.entries(session, subject=f"incident:{incident.id}", limit=200)
     context = {"viewer": viewer, "incident": incident, "history": history}
     return templates.TemplateResponse(request, "incident.html", context)
+
+
+def _worst(incidents: list[IncidentRow]) -> str:
+    return max((i.severity for i in incidents), key=SEVERITIES.index)

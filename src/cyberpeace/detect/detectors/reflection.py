@@ -1,0 +1,86 @@
+"""UDP reflection/amplification: many reflectors answering, from amplifier ports, towards one host.
+
+Each one-second window of UDP traffic from the source ports of ``data/amplifiers.yaml`` towards a
+destination fires when it comes from at least ``reflection_sources`` distinct sources and reaches
+``reflection_pps`` or ``reflection_bps``. The victim never asked: the attacker sent small
+requests with the victim's address as their source (US-CERT alert TA14-017A).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cyberpeace.detect.amplifiers import amplifiers
+from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.hits import Hits, Rule
+from cyberpeace.detect.intake import Batch
+from cyberpeace.detect.magnitude import Measures
+from cyberpeace.detect.quantities import bit_rate, count, listing
+from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.thresholds import Thresholds
+from cyberpeace.detect.windows import per_destination
+from cyberpeace.telemetry.flows import UDP, Flows
+
+
+@register
+class Reflection:
+    name = "reflection"
+    kind = "udp-reflection"
+    stage: Stage = "attack"
+    version = 1
+    prior = 0.7  # the port signature and the many sources make an innocent cause unlikely
+
+    def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
+        table = per_destination(batch, self.traffic(batch.flows, thresholds))
+        rules = (
+            Rule("sources", thresholds.reflection_sources, "distinct sources", required=True),
+            Rule("pps", thresholds.reflection_pps, "packets/s"),
+            Rule("bps", thresholds.reflection_bps, "bits/s"),
+        )
+        numbers = {
+            "sources": table.sources.astype(np.float64),
+            "pps": table.packets,
+            "bps": table.bytes * 8,
+        }
+        columns = {"window": table.second, "target": table.dst}
+        return Hits.where_fired(1, rules, columns, numbers)
+
+    def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
+        from_amplifier: NDArray[np.bool_] = (flows["proto"] == UDP) & np.isin(
+            flows["sport"], amplifiers().ports
+        )
+        return from_amplifier
+
+    def explain(self, episode: Episode, traffic: Flows, measures: Measures) -> Explained:
+        services = amplifier_mix(traffic)
+        named = [f"{port} ({s['protocol']})" for port, s in list(services.items())[:3]]
+        ports = "port " if len(named) == 1 else "ports "
+        summary = (
+            f"UDP from source {ports}{listing(named)} towards the host peaked at "
+            f"{count(measures.peak_pps)} packets/s ({bit_rate(measures.peak_bps)}) from "
+            f"{count(measures.sources)} reflectors over {episode.windows} one-second windows."
+        )
+        return Explained(summary, {"amplifiers": services})
+
+
+def amplifier_mix(traffic: Flows) -> dict[str, dict[str, object]]:
+    """Per amplifier source port, largest share of bytes first: protocol, share, reflectors."""
+    table = amplifiers()
+    groups = group_by(traffic["sport"])
+    size = groups.sum(traffic["bytes"])
+    total = float(size.sum()) or 1.0
+    reflectors = groups.distinct(traffic["src"])
+    ports = groups.key(traffic["sport"])
+    mix: dict[str, dict[str, object]] = {}
+    for i in np.argsort(-size, kind="stable"):
+        port = int(ports[i])
+        known = table.by_port.get(port)
+        mix[str(port)] = {
+            "protocol": table.name(port),
+            "share": round(float(size[i]) / total, 4),
+            "reflectors": int(reflectors[i]),
+            "amplification_factor": known.baf if known else None,
+        }
+    return mix

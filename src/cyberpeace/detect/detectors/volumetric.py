@@ -1,0 +1,68 @@
+"""Volumetric floods: too many packets, bits or new flows per second towards one host.
+
+The per-host rate test of flow-based DDoS detectors such as FastNetMon: each one-second window
+of traffic towards a destination fires when its packets/s, bits/s or new flows/s reach the
+thresholds. It says nothing of how the flood is made; the reflection detector does, and both
+may fire on the same traffic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.hits import Hits, Rule
+from cyberpeace.detect.intake import Batch
+from cyberpeace.detect.magnitude import Measures
+from cyberpeace.detect.quantities import bit_rate, count
+from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.thresholds import Thresholds
+from cyberpeace.detect.windows import per_destination
+from cyberpeace.telemetry.flows import Flows
+
+_PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP"}
+
+
+@register
+class Volumetric:
+    name = "volumetric"
+    kind = "volumetric-flood"
+    stage: Stage = "attack"
+    version = 1
+    prior = 0.5  # a flash crowd or a backup job can reach the same rates
+
+    def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
+        table = per_destination(batch)
+        rules = (
+            Rule("pps", thresholds.volumetric_pps, "packets/s"),
+            Rule("bps", thresholds.volumetric_bps, "bits/s"),
+            Rule("fps", thresholds.volumetric_fps, "new flows/s"),
+        )
+        numbers = {"pps": table.packets, "bps": table.bytes * 8, "fps": table.flows}
+        columns = {"window": table.second, "target": table.dst}
+        return Hits.where_fired(1, rules, columns, numbers)
+
+    def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
+        return np.ones(len(flows), dtype=np.bool_)
+
+    def explain(self, episode: Episode, traffic: Flows, measures: Measures) -> Explained:
+        mix = protocol_mix(traffic)
+        main = next(iter(mix), "traffic")
+        summary = (
+            f"{main} traffic towards the host peaked at {count(measures.peak_pps)} packets/s "
+            f"({bit_rate(measures.peak_bps)}, {count(measures.peak_fps)} new flows/s) from "
+            f"{count(measures.sources)} sources over {episode.windows} one-second windows."
+        )
+        return Explained(summary, {"protocols": mix})
+
+
+def protocol_mix(traffic: Flows) -> dict[str, float]:
+    """Each IP protocol's share of the bytes, largest first."""
+    groups = group_by(traffic["proto"])
+    size = groups.sum(traffic["bytes"])
+    total = float(size.sum()) or 1.0
+    names = [_PROTOCOLS.get(int(p), f"protocol {int(p)}") for p in groups.key(traffic["proto"])]
+    ranked = sorted(zip(names, size, strict=True), key=lambda item: -item[1])
+    return {name: round(float(value) / total, 4) for name, value in ranked}

@@ -1,0 +1,296 @@
+"""The detection engine: a flow batch in, Detections out.
+
+``detect`` takes the records in (refusing impossible ones and dropping allow-listed sources),
+runs every registered detector over the batch, joins each detector's consecutive hits on one
+target into an episode, and describes each episode as a Detection: when, how big, who sent it,
+whose territory and which safe area it hit, how severe, how sure, and why it fired. Everything
+per record is vectorised; the loops run over detectors and episodes, of which there are few.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+import cyberpeace.detect.detectors  # noqa: F401  (registers the built-in detectors)
+from cyberpeace.detect.allow_list import AllowList
+from cyberpeace.detect.detection import Detection
+from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
+from cyberpeace.detect.intake import Batch, FlowCounts, take_in
+from cyberpeace.detect.magnitude import Measures, measure
+from cyberpeace.detect.registry import Detector, Explained, registered
+from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
+from cyberpeace.detect.sources import top_sources
+from cyberpeace.detect.thresholds import Thresholds
+from cyberpeace.detect.windows import network_mask
+from cyberpeace.mission import NO_MATCH, Borders
+from cyberpeace.telemetry.flows import Flows
+
+TOP_SOURCES = 10
+MAX_RUNS_SHOWN = 20
+_DEFAULTS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The detections of one batch, and what became of its records."""
+
+    detections: list[Detection]
+    counts: FlowCounts
+
+
+@dataclass(frozen=True)
+class _Draft:
+    detector: Detector
+    episode: Episode
+    traffic: Flows
+    measures: Measures
+    explained: Explained
+    target: str
+
+
+def detect(
+    flows: Flows,
+    borders: Borders | None = None,
+    thresholds: Thresholds = _DEFAULTS,
+    *,
+    allow_list: Iterable[str] | AllowList = (),
+    criticality: Mapping[str, str] | None = None,
+    detectors: Iterable[str] | None = None,
+) -> list[Detection]:
+    """The detections in ``flows`` (a FLOW_DTYPE array), ordered by start.
+
+    ``borders`` names the party and safe area of each target and source (None: unnamed).
+    ``allow_list`` holds prefixes whose sources no detector counts (the mandate's allow list).
+    ``criticality`` maps safe area ids to their criticality (``severity.criticality_of``);
+    a safe area missing from it counts as ``high``. ``detectors`` picks registered detectors
+    by name (default: all). Raises TypeError when ``flows`` is not a flow batch.
+    """
+    return analyse(
+        flows,
+        borders,
+        thresholds,
+        allow_list=allow_list,
+        criticality=criticality,
+        detectors=detectors,
+    ).detections
+
+
+def analyse(
+    flows: Flows,
+    borders: Borders | None = None,
+    thresholds: Thresholds = _DEFAULTS,
+    *,
+    allow_list: Iterable[str] | AllowList = (),
+    criticality: Mapping[str, str] | None = None,
+    detectors: Iterable[str] | None = None,
+) -> Analysis:
+    """As ``detect``, and also say how many records were examined, refused and allow-listed."""
+    chosen = _chosen(detectors)
+    allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
+    batch, counts = take_in(flows, allowed, thresholds.max_flow_s)
+    drafts = [
+        _draft(batch, detector, episode, thresholds)
+        for detector in chosen
+        for episode in collapse(
+            detector.name, detector.find(batch, thresholds), thresholds.episode_gap_s
+        )
+    ]
+    related = _related(drafts)
+    detections = [
+        _detection(d, related[i], borders, criticality or {}, counts) for i, d in enumerate(drafts)
+    ]
+    detections.sort(key=lambda d: (d.start, d.detector, d.target))
+    return Analysis(detections, counts)
+
+
+def _chosen(names: Iterable[str] | None) -> list[Detector]:
+    available = registered()
+    if names is None:
+        return list(available.values())
+    wanted = list(names)
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise ValueError(f"no detector named {unknown}; registered: {sorted(available)}")
+    return [available[name] for name in wanted]
+
+
+def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thresholds) -> _Draft:
+    """Gather an episode's records: the detector's traffic towards the target, from the actor,
+    on the ports, during the episode and one window either side (scans rarely align with
+    windows, and a flood's first packets precede its first full window)."""
+    first, after = episode.first - episode.window_s, episode.after + episode.window_s
+    active = batch.active(first, after)
+    mask = detector.traffic(active, thresholds)
+    mask &= (active["dst"].astype(np.int64) & network_mask(episode.prefix_len)) == episode.target
+    if episode.actor is not None:
+        mask &= active["src"] == episode.actor
+    if episode.ports:
+        mask &= np.isin(active["dport"], episode.ports)
+    traffic = active[mask]
+    measures = measure(traffic, first, after)
+    return _Draft(
+        detector,
+        episode,
+        traffic,
+        measures,
+        detector.explain(episode, traffic, measures),
+        _target(episode),
+    )
+
+
+def _target(episode: Episode) -> str:
+    address = ipaddress.IPv4Address(episode.target)
+    return str(address) if episode.prefix_len == 32 else f"{address}/{episode.prefix_len}"
+
+
+def _related(drafts: list[_Draft]) -> list[list[dict[str, str]]]:
+    """For each draft, the other detections on the same target that overlap it in time."""
+    by_target: dict[str, list[int]] = defaultdict(list)
+    for i, draft in enumerate(drafts):
+        by_target[draft.target].append(i)
+    related: list[list[dict[str, str]]] = [[] for _ in drafts]
+    for members in by_target.values():
+        for i in members:
+            a = drafts[i].measures
+            for j in members:
+                b = drafts[j].measures
+                if i != j and a.start <= b.end and b.start <= a.end:
+                    other = drafts[j]
+                    related[i].append(
+                        {
+                            "detector": other.detector.name,
+                            "kind": other.detector.kind,
+                            "start": _iso(b.start),
+                            "end": _iso(b.end),
+                        }
+                    )
+    return related
+
+
+def _detection(
+    draft: _Draft,
+    related: list[dict[str, str]],
+    borders: Borders | None,
+    criticality: Mapping[str, str],
+    counts: FlowCounts,
+) -> Detection:
+    detector, episode, measures = draft.detector, draft.episode, draft.measures
+    party, safe_area = _place(borders, episode.target)
+    area_criticality = None if safe_area is None else criticality.get(safe_area, UNRATED_SAFE_AREA)
+    level = severity(detector.stage, area_criticality, party is not None)
+    confidence, margin = _confidence(detector.prior, episode.outcomes)
+    where = f" (safe area {safe_area})" if safe_area else (f" ({party})" if party else "")
+    explanation: dict[str, Any] = {
+        "summary": f"{detector.kind} against {draft.target}{where}: {draft.explained.summary}",
+        "detector": detector.name,
+        "version": detector.version,
+        "stage": detector.stage,
+        "rules": [_outcome(o) for o in episode.outcomes],
+        "fires_when": _fires_when(episode.outcomes),
+        "window_s": episode.window_s,
+        "windows": _windows(episode),
+        "details": draft.explained.details,
+        "confidence": {"prior": detector.prior, "margin": round(margin, 3)},
+        "severity": {
+            "stage": detector.stage,
+            "safe_area_criticality": area_criticality,
+            "in_territory": party is not None,
+        },
+        "input": {
+            "received": counts.received,
+            "examined": counts.examined,
+            "impossible": dict(counts.impossible),
+            "allow_listed": counts.allow_listed,
+        },
+    }
+    if related:
+        names = ", ".join(sorted({r["detector"] for r in related}))
+        explanation["related"] = related
+        explanation["related_note"] = (
+            f"The {names} detector also fired on {draft.target} at overlapping times; "
+            "the detections may describe the same traffic."
+        )
+    return Detection(
+        detector=detector.name,
+        kind=detector.kind,
+        target=draft.target,
+        party=party,
+        safe_area=safe_area,
+        start=_time(measures.start),
+        end=_time(measures.end),
+        severity=level,
+        confidence=confidence,
+        magnitude=measures.as_magnitude(episode.windows),
+        sources=top_sources(draft.traffic, borders, TOP_SOURCES),
+        explanation=explanation,
+    )
+
+
+def _place(borders: Borders | None, address: int) -> tuple[str | None, str | None]:
+    if borders is None:
+        return None, None
+    where = np.array([address], dtype=np.uint32)
+    party, area = int(borders.party_v4(where)[0]), int(borders.safe_area_v4(where)[0])
+    return (
+        None if party == NO_MATCH else borders.party_ids[party],
+        None if area == NO_MATCH else borders.safe_area_ids[area],
+    )
+
+
+def _confidence(prior: float, outcomes: tuple[RuleOutcome, ...]) -> tuple[float, float]:
+    """``1 - (1 - prior) / margin``, at most 0.99: the prior for a detection that barely reaches
+    its threshold, approaching certainty as the peak exceeds it (margin = peak / threshold of
+    the rule exceeded most, among the rules that are not merely required)."""
+    deciding = [o for o in outcomes if not o.rule.required] or list(outcomes)
+    margin = max((o.peak / o.rule.threshold for o in deciding), default=1.0)
+    margin = max(margin, 1.0)
+    return round(min(0.99, 1 - (1 - prior) / margin), 3), margin
+
+
+def _outcome(outcome: RuleOutcome) -> dict[str, Any]:
+    rule = outcome.rule
+    return {
+        "metric": rule.metric,
+        "unit": rule.unit,
+        "threshold": rule.threshold,
+        "required": rule.required,
+        "peak": round(outcome.peak, 3),
+        "windows_reached": outcome.windows,
+    }
+
+
+def _fires_when(outcomes: tuple[RuleOutcome, ...]) -> str:
+    required = [o.rule.metric for o in outcomes if o.rule.required]
+    others = [o.rule.metric for o in outcomes if not o.rule.required]
+    parts = [f"{' and '.join(required)} reached its threshold"] if required else []
+    if len(others) == 1:
+        parts.append(f"{others[0]} reached its threshold")
+    elif others:
+        parts.append(f"any of {', '.join(others)} reached its threshold")
+    return "a window fired when " + " and ".join(parts)
+
+
+def _windows(episode: Episode) -> dict[str, Any]:
+    runs = [[_iso(a), _iso(b + episode.window_s)] for a, b in episode.runs]
+    return {
+        "count": episode.windows,
+        "first": _iso(episode.first),
+        "after_last": _iso(episode.after),
+        "runs": runs[:MAX_RUNS_SHOWN],
+        "runs_total": len(runs),
+    }
+
+
+def _time(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _iso(seconds: float) -> str:
+    return _time(seconds).isoformat()

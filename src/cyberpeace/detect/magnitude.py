@@ -1,0 +1,66 @@
+"""The size of an episode, measured on the records that make it up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cyberpeace.detect.seconds import cut_into_seconds
+from cyberpeace.telemetry.flows import Flows
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Peak one-second rates and totals of an episode's traffic within its time span."""
+
+    start: float  # the first record's start, clipped to the span
+    end: float  # the last record's end, clipped to the span
+    peak_pps: float
+    peak_bps: float
+    peak_fps: float
+    packets: float
+    bytes: float
+    sources: int  # distinct source addresses
+    hosts: int  # distinct destination addresses
+    ports: int  # distinct destination ports
+
+    def as_magnitude(self, windows: int) -> dict[str, float]:
+        return {
+            "peak_pps": round(self.peak_pps, 1),
+            "peak_bps": round(self.peak_bps, 1),
+            "peak_fps": round(self.peak_fps, 1),
+            "packets": round(self.packets),
+            "bytes": round(self.bytes),
+            "windows": windows,
+            "sources": self.sources,
+            "hosts": self.hosts,
+            "ports": self.ports,
+            "duration_s": round(self.end - self.start, 3),
+        }
+
+
+def measure(traffic: Flows, first: int, after: int) -> Measures:
+    """Measure ``traffic`` over the whole seconds from ``first`` up to ``after``."""
+    if len(traffic) == 0:
+        return Measures(float(first), float(after), 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
+    cut = cut_into_seconds(traffic["start"], traffic["end"])
+    inside = (cut.second >= first) & (cut.second < after)
+    slot = cut.second[inside] - first
+    flow, share = cut.flow[inside], cut.share[inside]
+    span = after - first
+    packets = np.bincount(slot, traffic["packets"][flow].astype(np.float64) * share, span)
+    size = np.bincount(slot, traffic["bytes"][flow].astype(np.float64) * share, span)
+    started = np.bincount(slot[cut.first[inside]], minlength=span)
+    return Measures(
+        start=max(float(first), float(traffic["start"].min())),
+        end=min(float(after), float(traffic["end"].max())),
+        peak_pps=float(packets.max()),
+        peak_bps=float(size.max()) * 8,
+        peak_fps=float(started.max()),
+        packets=float(packets.sum()),
+        bytes=float(size.sum()),
+        sources=len(np.unique(traffic["src"])),
+        hosts=len(np.unique(traffic["dst"])),
+        ports=len(np.unique(traffic["dport"])),
+    )

@@ -1,0 +1,50 @@
+"""The numbers the detectors compare traffic with, and why each default is what it is.
+
+The defaults suit a network nobody has tuned yet: they catch attacks that hurt a typical server
+uplink (1 Gbit/s) and stay quiet on the traffic of busy but ordinary servers. A mission sets its
+own values for each network (later from the mandate or the settings).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Thresholds(BaseModel):
+    """Per-detector thresholds; a window fires when a measured value reaches its threshold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Volumetric floods, per destination host and one-second window. The defaults are the
+    # shipped per-host defaults of FastNetMon Community Edition (fastnetmon.conf: threshold_pps
+    # 20000, threshold_mbps 1000, threshold_flows 3500), a widely deployed flow-based detector.
+    volumetric_pps: float = Field(20_000, gt=0, description="Packets/s towards one host.")
+    volumetric_bps: float = Field(1e9, gt=0, description="Bits/s towards one host.")
+    volumetric_fps: float = Field(3_500, gt=0, description="New flows/s towards one host.")
+
+    # Reflection: UDP from amplifier source ports (data/amplifiers.yaml) towards one host. The
+    # port signature allows lower rates than a plain flood: 100 Mbit/s fills a small site's
+    # uplink, and ordinary DNS answers to one host stay far below 10,000/s (a busy recursive
+    # resolver can come near; raise these for one). At least ten distinct sources, because
+    # reflection needs many reflectors, where one server answering is normal.
+    reflection_pps: float = Field(10_000, gt=0, description="Packets/s from amplifier ports.")
+    reflection_bps: float = Field(1e8, gt=0, description="Bits/s from amplifier ports.")
+    reflection_sources: int = Field(10, ge=1, description="Distinct sources in one second.")
+
+    # Scans count probes: TCP flows of a few packets that never acknowledge data (see
+    # detectors/scan.py), per source, in windows of ``scan_window_s`` seconds. nmap's default
+    # scan probes the 1,000 most common ports; 100 distinct ports on one host or 50 hosts of one
+    # network on one port within a minute is well beyond what a client does.
+    scan_window_s: int = Field(60, ge=1, le=3_600, description="Scan window length in seconds.")
+    vertical_ports: int = Field(100, ge=2, description="Distinct ports probed on one host.")
+    horizontal_hosts: int = Field(50, ge=2, description="Hosts probed on one port in a network.")
+    sweep_prefix_len: int = Field(24, ge=8, le=32, description="Network size a sweep counts in.")
+    probe_max_packets: int = Field(3, ge=1, description="Most packets a probe flow carries.")
+
+    # Episodes: windows that fire on the same target with at most this many quiet seconds
+    # between them are one episode, so a flood that dips for a moment stays one detection.
+    episode_gap_s: float = Field(5.0, ge=0, description="Quiet seconds inside one episode.")
+
+    # Flow records longer than this are refused as impossible: exporters end records at their
+    # active timeout, which Cisco IOS caps at 60 minutes.
+    max_flow_s: float = Field(3_600.0, gt=0, le=86_400, description="Longest believable flow.")
