@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-CHECKED := src tests benchmarks
+CHECKED := $(wildcard src tests benchmarks)
 
 .PHONY: demo test lint typecheck pytest browser bench clean
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from cyberpeace.config import Settings
 from cyberpeace.detect import criticality_of, detect
 from cyberpeace.mission import Borders, Mandate, load_mandate
-from sqlalchemy.exc import SQLAlchemyError
-
-from cyberpeace.store import audit
 from cyberpeace.store import (
     SYSTEM,
     add_detection,
+    audit,
     create_token,
     file_detection,
     list_incidents,
