@@ -81,7 +81,7 @@ def test_detection(client: TestClient, seeded: Seed, arcadia: dict[str, str]) ->
 def test_incident_detail(client: TestClient, seeded: Seed, arcadia: dict[str, str]) -> None:
     body = get(client, f"/incidents/{seeded.hospital}", arcadia)
     assert body["id"] == seeded.hospital
-    assert body["title"] == "Udp reflection against 198.18.10.5"
+    assert body["title"] == "UDP reflection against 198.18.10.5"
     assert body["status"] == "new"
     assert body["status_reason"] == ""
     assert body["severity"] == "critical", "the later, critical detection raised the severity"

@@ -441,7 +441,7 @@ def test_first_detection_opens_an_incident(store: Store) -> None:
     assert incident_id is not None
     with store.session() as session:
         row = get_incident(session, STAFF, incident_id)
-        assert row.title == f"Udp reflection against {HOSPITAL_HOST}"
+        assert row.title == f"UDP reflection against {HOSPITAL_HOST}"
         assert (row.status, row.severity, row.tlp) == ("new", "high", TLP)
         assert (row.party_id, row.safe_area_id, row.sector) == ("arcadia", HOSPITAL, "health")
         assert (row.first_seen, row.last_seen) == (T0, T0 + timedelta(minutes=5))

@@ -190,7 +190,10 @@ def _watch(page: Page, base_url: str) -> Watched:
             watched.console_errors.append((message.text, message.location.get("url", "")))
 
     def on_failed(request: Request) -> None:
-        watched.failures.append(f"{request.url}: {request.failure}")
+        # ERR_ABORTED is the browser cancelling a fetch because the page navigated away (a
+        # favicon still loading when a form posts); what the server answered is checked above.
+        if request.failure != "net::ERR_ABORTED":
+            watched.failures.append(f"{request.url}: {request.failure}")
 
     def on_response(response: Response) -> None:
         if response.status < 400:
