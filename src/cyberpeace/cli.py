@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import getpass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -19,11 +20,15 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 incidents_app = typer.Typer(help="Incidents in the case store.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 store_app = typer.Typer(help="The case store.", no_args_is_help=True)
+flows_app = typer.Typer(help="The flow archive.", no_args_is_help=True)
+query_app = typer.Typer(help="Queries over the flow archive.", no_args_is_help=True)
 app.add_typer(mandate_app, name="mandate")
 app.add_typer(token_app, name="token")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(audit_app, name="audit")
 app.add_typer(store_app, name="store")
+app.add_typer(flows_app, name="flows")
+flows_app.add_typer(query_app, name="query")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
@@ -240,6 +245,117 @@ def store_migrate(data_dir: DataDir = None) -> None:
     settings = _settings(data_dir=data_dir)
     open_store(settings.database_url).close()
     typer.echo(f"case store at head: {settings.database_url}")
+
+
+Archive = Annotated[Path | None, typer.Option(help="Archive directory (default DATA_DIR/flows).")]
+Since = Annotated[datetime | None, typer.Option(help="Only flows that end at or after this (UTC).")]
+Until = Annotated[datetime | None, typer.Option(help="Only flows that start before this (UTC).")]
+
+
+def _archive_root(archive: Path | None, data_dir: Path | None) -> Path:
+    return archive or _settings(data_dir=data_dir).data_dir / "flows"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Telemetry files, format auto-detected.")],
+    out: Annotated[Path | None, typer.Option(help="Write all flows to one Parquet file.")] = None,
+    archive: Annotated[Path | None, typer.Option(help="Add the flows to this archive.")] = None,
+) -> None:
+    """Read telemetry files into the Flow schema; exit 1 if any file could not be read."""
+    from cyberpeace.telemetry.archive import FlowArchive
+    from cyberpeace.telemetry.ingest import ingest as ingest_files
+    from cyberpeace.telemetry.ingest import write_parquet
+
+    result = ingest_files(files)
+    for report in result.files:
+        if report.error:
+            typer.echo(f"{report.path}: refused: {report.error}", err=True)
+        else:
+            typer.echo(
+                f"{report.path}: {report.format}, {report.flows:,} flows, "
+                f"{report.malformed:,} malformed records skipped"
+            )
+    if out is not None:
+        write_parquet(result.flows, out)
+        typer.echo(f"wrote {result.flows.num_rows:,} flows to {out}")
+    if archive is not None:
+        store = FlowArchive(archive)
+        store.write(result.flows)
+        store.flush()
+        typer.echo(f"archived {result.flows.num_rows:,} flows in {archive}")
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@query_app.command("top-talkers")
+def query_top_talkers(
+    by: Annotated[str, typer.Option(help="src or dst.")] = "src",
+    metric: Annotated[str, typer.Option(help="bytes, packets or flows.")] = "bytes",
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
+    protocol: Annotated[int | None, typer.Option(min=0, max=255)] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535)] = None,
+    since: Since = None,
+    until: Until = None,
+    archive: Archive = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The addresses that sent or received the most."""
+    from cyberpeace.telemetry.archive import FlowArchive, Metric, Side
+
+    if by not in ("src", "dst") or metric not in ("bytes", "packets", "flows"):
+        typer.echo("error: --by is src or dst; --metric is bytes, packets or flows", err=True)
+        raise typer.Exit(2)
+    talkers = FlowArchive(_archive_root(archive, data_dir)).top_talkers(
+        by=cast(Side, by),
+        metric=cast(Metric, metric),
+        limit=limit,
+        protocol=protocol,
+        port=port,
+        start=_utc(since),
+        end=_utc(until),
+    )
+    typer.echo(f"{'address':<40} {'bytes':>16} {'packets':>14} {'flows':>10}")
+    for t in talkers:
+        typer.echo(f"{t.address:<40} {t.bytes:>16,} {t.packets:>14,} {t.flows:>10,}")
+
+
+@query_app.command("traffic")
+def query_traffic(
+    mandate: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Mandate file.")],
+    since: Since = None,
+    until: Until = None,
+    archive: Archive = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Traffic towards each party and safe area of a mandate (through the borders lookup)."""
+    from cyberpeace.mission import Borders
+    from cyberpeace.telemetry.archive import FlowArchive
+
+    borders = Borders.from_mandate(load_mandate(mandate))
+    totals = FlowArchive(_archive_root(archive, data_dir)).traffic_to(
+        borders, start=_utc(since), end=_utc(until)
+    )
+    typer.echo(f"{'party or safe area':<40} {'bytes':>16} {'packets':>14} {'flows':>10}")
+    for name, t in totals.items():
+        typer.echo(f"{name:<40} {t['bytes']:>16,} {t['packets']:>14,} {t['flows']:>10,}")
+
+
+@flows_app.command("retention")
+def flows_retention(
+    mandate: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Mandate file.")],
+    archive: Archive = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete archived hours older than the mandate's data policy keeps flows."""
+    from cyberpeace.telemetry.archive import FlowArchive
+
+    keep = load_mandate(mandate).data_policy.retention.flows
+    removed = FlowArchive(_archive_root(archive, data_dir)).apply_retention(keep)
+    typer.echo(f"removed {len(removed)} hour(s) older than {keep}")
 
 
 def main() -> None:

@@ -95,6 +95,8 @@ def addresses_of(column: pa.Array | pa.ChunkedArray) -> NDArray[np.bytes_]:
     """An Arrow binary(16) column as a numpy S16 array (nulls read as ::)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    if column.type != ADDRESS:  # e.g. DuckDB hands fixed-size binary back as BLOB
+        column = column.cast(ADDRESS)
     column = column.fill_null(bytes(16))
     buffer = column.buffers()[1]
     start = column.offset * 16
