@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cyberpeace.telemetry.readers import ReadError, detect_format, read_flows
+from cyberpeace.telemetry.formats import ReadError, detect_format, read_flows
 from cyberpeace.telemetry.schema import FLOW_SCHEMA
 
 

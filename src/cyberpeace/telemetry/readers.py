@@ -10,13 +10,14 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cyberpeace.telemetry.schema import ADDRESS, FLOW_SCHEMA
+from cyberpeace.telemetry.schema import ADDRESS, DIRECTION_UNKNOWN, FLOW_SCHEMA
 
 SNIFF_BYTES = 4096
 
@@ -30,6 +31,24 @@ class ReadResult:
     flows: pa.Table
     malformed: int = 0
     errors: list[str] = field(default_factory=list)
+    alerts: pa.Table | None = None  # IDS alerts, where the format carries them (Suricata)
+
+
+def assemble(columns: dict[str, Any], rows: int, source: str) -> pa.Table:
+    """FLOW_SCHEMA from the columns a reader found; the others get the schema's neutral values."""
+    defaults: dict[str, Any] = {"sampling_rate": 1, "direction": DIRECTION_UNKNOWN}
+    full = {}
+    for target in FLOW_SCHEMA:
+        if target.name in columns:
+            full[target.name] = columns[target.name]
+        elif target.name == "next_hop":
+            full[target.name] = pa.nulls(rows, ADDRESS)
+        elif target.name == "exporter":
+            full[target.name] = pa.repeat(pa.scalar(source, pa.string()), rows)
+        else:
+            value = defaults.get(target.name, 0)
+            full[target.name] = pa.repeat(pa.scalar(value, target.type), rows)
+    return conform(pa.table(full), source)
 
 
 Reader = Callable[[Path], ReadResult]
@@ -92,20 +111,29 @@ def conform(table: pa.Table, source: str) -> pa.Table:
 
 
 def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
-    if target == ADDRESS and pa.types.is_string(column.type):
-        return _addresses_from_text(column)
+    if isinstance(column, pa.Array):
+        column = pa.chunked_array([column])
+    if target == ADDRESS and (
+        pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    ):
+        return addresses_from_text(column)
     return column.cast(target)
 
 
-def _addresses_from_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    # CSV holds addresses as text; there are few distinct ones, so convert each once.
+def addresses_from_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    # Text addresses repeat a lot; convert each distinct one once. Unparsable ones become null,
+    # and ``conform`` then refuses those rows.
     encoded = column.combine_chunks().dictionary_encode()
     packed: list[bytes | None] = []
     for text in encoded.dictionary.to_pylist():
         if text is None or text == "":
             packed.append(None)
             continue
-        address = ipaddress.ip_address(text)
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            packed.append(None)  # the row is refused (and counted) as incomplete
+            continue
         if isinstance(address, ipaddress.IPv4Address):
             packed.append(bytes(10) + b"\xff\xff" + address.packed)
         else:

@@ -67,10 +67,21 @@ def test_csv_keeps_good_rows_and_names_the_bad_line(csv_file: Path) -> None:
     assert result.flows.column("src_addr")[0].as_py() == bytes(10) + b"\xff\xff" + bytes([8] * 4)
 
 
-def test_csv_with_an_invalid_address_is_refused_naming_the_column(tmp_path: Path) -> None:
+def test_csv_rows_with_an_invalid_address_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text(HEADER + "\n" + _row("8.8.8.999", "198.18.10.10", 1) + "\n")
-    with pytest.raises(ReadError, match="column 'src_addr'"):
+    rows = [_row("8.8.8.999", "198.18.10.10", 1), _row("8.8.8.8", "198.18.10.10", 7)]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    result = read_flows(path)
+    assert result.flows.column("bytes").to_pylist() == [7]
+    assert result.malformed == 1
+
+
+def test_csv_with_a_wrong_type_is_refused_naming_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        HEADER + "\n" + _row("8.8.8.8", "198.18.10.10", 1).replace(",17,", ",udp,") + "\n"
+    )
+    with pytest.raises(ReadError, match="'protocol'"):
         read_flows(path)
 
 
