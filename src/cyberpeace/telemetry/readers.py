@@ -90,6 +90,23 @@ def read_flows(path: Path | str, format_name: str | None = None) -> ReadResult:
     return _READERS[name][1](path)
 
 
+def both_directions(
+    forward: dict[str, Any], backward: dict[str, Any], answered: Any, rows: int, source: str
+) -> tuple[pa.Table, int]:
+    """Flows of connection records seen from both ends (Zeek, Suricata), as an exporter sees them.
+
+    Every record gives its forward flow; records where ``answered`` is true also give the
+    backward one. Returns the flows and how many were refused as incomplete.
+    """
+    answered = pc.fill_null(answered, False)
+    replied = {k: v if isinstance(v, int) else pc.filter(v, answered) for k, v in backward.items()}
+    answered_rows = pc.sum(answered).as_py() or 0
+    there = assemble(forward, rows, source)
+    back = assemble(replied, answered_rows, source)
+    refused = rows - there.num_rows + answered_rows - back.num_rows
+    return pa.concat_tables([there, back]), refused
+
+
 def conform(table: pa.Table, source: str) -> pa.Table:
     """Cast a table with our column names to FLOW_SCHEMA, naming the first column that fails."""
     missing = [f.name for f in FLOW_SCHEMA if f.name not in table.column_names]

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cyberpeace.telemetry.readers import ReadError, ReadResult, assemble, register_reader
+from cyberpeace.telemetry.readers import ReadError, ReadResult, both_directions, register_reader
 
 PROTOCOLS = {"TCP": 6, "UDP": 17, "ICMP": 1, "IPV6-ICMP": 58, "SCTP": 132, "GRE": 47}
 
@@ -100,7 +100,7 @@ def _flows(events: pa.Table, source: str) -> tuple[pa.Table, int]:
         "bytes": events.column("bytes_ts"),
         "tcp_flags": pc.fill_null(events.column("flags_ts"), 0),
     }
-    answered = pc.fill_null(pc.greater(events.column("pkts_tc"), 0), False)
+    answered = pc.greater(events.column("pkts_tc"), 0)
     to_client = common | {
         "src_addr": events.column("server"),
         "dst_addr": events.column("client"),
@@ -110,9 +110,4 @@ def _flows(events: pa.Table, source: str) -> tuple[pa.Table, int]:
         "bytes": events.column("bytes_tc"),
         "tcp_flags": pc.fill_null(events.column("flags_tc"), 0),
     }
-    replied = {k: pc.filter(v, answered) for k, v in to_client.items()}
-    answered_rows = pc.sum(answered).as_py() or 0
-    forward = assemble(to_server, events.num_rows, source)
-    backward = assemble(replied, answered_rows, source)
-    refused = events.num_rows - forward.num_rows + answered_rows - backward.num_rows
-    return pa.concat_tables([forward, backward]), refused
+    return both_directions(to_server, to_client, answered, events.num_rows, source)

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from cyberpeace.telemetry.readers import ReadError, ReadResult, assemble, register_reader
+from cyberpeace.telemetry.readers import ReadError, ReadResult, both_directions, register_reader
 from cyberpeace.telemetry.schema import FLOW_SCHEMA
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmp6": 58}
@@ -163,13 +163,8 @@ def _convert(table: pa.Table, source: str, bad: list[str]) -> ReadResult:
     }
     rows = table.num_rows
     answered = pc.greater(pc.fill_null(table.column("resp_pkts"), 0), 0)
-    ours = assemble(forward, rows, source)
-    replied = {k: v if isinstance(v, int) else pc.filter(v, answered) for k, v in backward.items()}
-    answered_rows = pc.sum(answered).as_py() or 0
-    theirs = assemble(replied, answered_rows, source)
-    flows = pa.concat_tables([ours, theirs])
+    flows, refused = both_directions(forward, backward, answered, rows, source)
     broken_rows = len(bad)
-    refused = rows - ours.num_rows + answered_rows - theirs.num_rows
     if refused:
         bad.append(f"flows refused for unset required fields: {refused}")
     return ReadResult(flows, malformed=broken_rows + refused, errors=bad)
