@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKED := $(wildcard src tests benchmarks)
 
-.PHONY: demo test lint typecheck pytest browser bench clean
+.PHONY: demo test lint typecheck pytest tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/cyberpeace demo
 
-# Debian's chromium drives the console tests (Playwright uses it; it never downloads a browser).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian tools the tests run as real peers: chromium drives the console tests (Playwright uses it;
+# it never downloads a browser); softflowd, pmacct, nfdump and tcpreplay export, collect and replay
+# flows. Installed with apt-get only when one of them is missing.
+DEBIAN_TOOLS := chromium:chromium softflowd:softflowd pmacctd:pmacct nfcapd:nfdump tcpreplay:tcpreplay
+
+tools:
+	@missing=""; for pair in $(DEBIAN_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(CHECKED)
@@ -35,7 +41,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict src
 
-pytest: $(VENV)/.installed-test browser
+pytest: $(VENV)/.installed-test tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest
