@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,7 +88,9 @@ def store(store_url: str, demo_mandate: Mandate) -> Iterator[Store]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """In CI (CYBERPEACE_REQUIRE_TOOLS=1) a test skipped for a missing Debian tool fails instead.
 
     Peer tests skip with a reason saying "not installed" when a tool (softflowd, nfcapd ...) is
