@@ -38,7 +38,12 @@ class Thresholds(BaseModel):
     scan_window_s: int = Field(60, ge=1, le=3_600, description="Scan window length in seconds.")
     vertical_ports: int = Field(100, ge=2, description="Distinct ports probed on one host.")
     horizontal_hosts: int = Field(50, ge=2, description="Hosts probed on one port in a network.")
-    sweep_prefix_len: int = Field(24, ge=8, le=32, description="Network size a sweep counts in.")
+    sweep_prefix_len: int = Field(24, ge=8, le=32, description="IPv4 network a sweep counts in.")
+    # An IPv6 /64 is one subnet (RFC 4291 section 2.5.4); sweeps of IPv6 space stay rare, as
+    # a /64 is too large to walk, but a list of known hosts can still be probed.
+    sweep_prefix_len_v6: int = Field(
+        64, ge=16, le=128, description="IPv6 network a sweep counts in."
+    )
     probe_max_packets: int = Field(3, ge=1, description="Most packets a probe flow carries.")
 
     # Episodes: windows that fire on the same target with at most this many quiet seconds
@@ -48,3 +53,11 @@ class Thresholds(BaseModel):
     # Flow records longer than this are refused as impossible: exporters end records at their
     # active timeout, which Cisco IOS caps at 60 minutes.
     max_flow_s: float = Field(3_600.0, gt=0, le=86_400, description="Longest believable flow.")
+
+    # Flow records that start or end this far after the time they are taken in are refused: a
+    # record reports the past, so its exporter's clock is wrong.
+    max_clock_ahead_s: float = Field(600.0, ge=0, description="Seconds a record may lie ahead.")
+
+    # No record carries more than a link could in its duration: twice the fastest standard
+    # Ethernet (800 Gbit/s, IEEE 802.3df-2024) leaves room for bonded links.
+    max_link_bps: float = Field(1.6e12, gt=0, description="Fastest believable link, bits/s.")

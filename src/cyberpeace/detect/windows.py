@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.addresses import V6_BASE
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by
 from cyberpeace.detect.intake import Batch
 
@@ -39,7 +41,7 @@ def per_destination(batch: Batch, select: Mask | None = None) -> DestinationSeco
     cut = batch.seconds
     keep = slice(None) if select is None else select[cut.flow]
     flow, second, share = cut.flow[keep], cut.second[keep], cut.share[keep]
-    dst = batch.flows["dst"][flow].astype(np.int64)
+    dst = batch.flows.dst[flow]
     groups = group_by(second, dst)
     return DestinationSeconds(
         second=groups.key(second).astype(np.int64),
@@ -47,7 +49,7 @@ def per_destination(batch: Batch, select: Mask | None = None) -> DestinationSeco
         packets=groups.sum(batch.packets[flow] * share),
         bytes=groups.sum(batch.bytes[flow] * share),
         flows=groups.sum(cut.first[keep]),
-        sources=groups.distinct(batch.flows["src"][flow]),
+        sources=groups.distinct(batch.flows.src[flow]),
     )
 
 
@@ -57,50 +59,55 @@ class SourceWindows:
 
     window: I64  # window start, seconds since the epoch
     src: I64
-    target: I64  # host address, or network address for sweeps
+    target: I64  # host address id, or network id for sweeps (``Addresses.network_of``)
+    prefix_len: I64  # of the target: a host (32, 128) or the sweep's network
     port: I64  # the destination port of a sweep; -1 for ports-per-host rows
     distinct: I64  # distinct ports (per host) or distinct hosts (per network and port)
     probes: I64
 
 
-def _windows(batch: Batch, select: Mask, window_s: int) -> tuple[NDArray[np.void], I64]:
-    flows = batch.flows[select]
-    second = np.floor(flows["start"]).astype(np.int64)
+def _windows(batch: Batch, select: Mask, window_s: int) -> tuple[Flows, I64]:
+    flows = batch.flows.take(select)
+    second = np.floor(flows.start).astype(np.int64)
     return flows, second - second % window_s
 
 
 def ports_per_host(batch: Batch, select: Mask, window_s: int) -> SourceWindows:
     """Distinct destination ports per (window, source, destination host)."""
     flows, window = _windows(batch, select, window_s)
-    src, dst = flows["src"].astype(np.int64), flows["dst"].astype(np.int64)
-    groups = group_by(window, src, dst)
+    groups = group_by(window, flows.src, flows.dst)
+    target = groups.key(flows.dst).astype(np.int64)
     return SourceWindows(
         window=groups.key(window).astype(np.int64),
-        src=groups.key(src).astype(np.int64),
-        target=groups.key(dst).astype(np.int64),
+        src=groups.key(flows.src).astype(np.int64),
+        target=target,
+        prefix_len=batch.addresses.host_len(target),
         port=np.full(len(groups), -1, dtype=np.int64),
-        distinct=groups.distinct(flows["dport"]),
+        distinct=groups.distinct(flows.dst_port),
         probes=groups.size(),
     )
 
 
-def hosts_per_port(batch: Batch, select: Mask, window_s: int, prefix_len: int) -> SourceWindows:
-    """Distinct destination hosts per (window, source, destination port, /prefix_len network)."""
+def hosts_per_port(
+    batch: Batch, select: Mask, window_s: int, prefix_len: int, prefix_len_v6: int = 64
+) -> SourceWindows:
+    """Distinct destination hosts per (window, source, destination port, network): IPv4
+    networks of ``prefix_len``, IPv6 ones of ``prefix_len_v6``."""
     flows, window = _windows(batch, select, window_s)
-    src, dst = flows["src"].astype(np.int64), flows["dst"].astype(np.int64)
-    network = dst & network_mask(prefix_len)
-    port = flows["dport"].astype(np.int64)
-    groups = group_by(window, src, port, network)
+    table = batch.addresses
+    wide = flows.dst >= V6_BASE
+    network = table.network_of(flows.dst, prefix_len)
+    if wide.any():
+        network[wide] = table.network_of(flows.dst[wide], prefix_len_v6)
+    port = flows.dst_port.astype(np.int64)
+    groups = group_by(window, flows.src, port, network)
+    target = groups.key(network).astype(np.int64)
     return SourceWindows(
         window=groups.key(window).astype(np.int64),
-        src=groups.key(src).astype(np.int64),
-        target=groups.key(network).astype(np.int64),
+        src=groups.key(flows.src).astype(np.int64),
+        target=target,
+        prefix_len=np.where(target >= V6_BASE, prefix_len_v6, prefix_len).astype(np.int64),
         port=groups.key(port).astype(np.int64),
-        distinct=groups.distinct(dst),
+        distinct=groups.distinct(flows.dst),
         probes=groups.size(),
     )
-
-
-def network_mask(prefix_len: int) -> int:
-    """The IPv4 netmask of a prefix length, as an integer (0 for /0)."""
-    return ((1 << 32) - 1) ^ ((1 << (32 - prefix_len)) - 1)
