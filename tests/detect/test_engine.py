@@ -50,7 +50,15 @@ def scan_from(source: str, ports: int = 200) -> pa.Table:
 
 
 def test_the_built_in_detectors_are_registered() -> None:
-    assert set(registered()) == {"reflection", "horizontal-scan", "vertical-scan", "volumetric"}
+    assert set(registered()) == {
+        "brute-force",
+        "horizontal-scan",
+        "icmp-flood",
+        "reflection",
+        "syn-flood",
+        "vertical-scan",
+        "volumetric",
+    }
 
 
 def test_no_flows_no_detections() -> None:

@@ -24,6 +24,12 @@ EAGER = Thresholds(
     vertical_ports=2,
     horizontal_hosts=2,
     scan_window_s=5,
+    syn_flood_pps=3,
+    syn_flood_fps=2,
+    icmp_flood_pps=3,
+    icmp_flood_bps=1e4,
+    brute_sessions=2,
+    brute_window_s=5,
     episode_gap_s=1,
 )
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,8 +2,10 @@
 
 ``per_destination`` gives, for every second and destination host that received traffic, its
 packets/s, bits/s (as bytes), new flows/s and distinct sources, from the one-second slices of
-``seconds.py``. ``ports_per_host`` and ``hosts_per_port`` give, for every source and scan window,
-how many distinct ports it touched on one host, and how many hosts of one network on one port.
+``seconds.py``; ``slices_per_destination`` lets a detector sum its own per-record quantities over
+the same groups. ``ports_per_host`` and ``hosts_per_port`` give, for every source and scan window,
+how many distinct ports it touched on one host, and how many hosts of one network on one port;
+``sessions_per_service`` how many records it sent to one port of one host.
 All of it is sorting and reducing columns (``groups.py``), never a loop over records.
 """
 
@@ -16,7 +18,7 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import V6_BASE
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.groups import Groups, group_by
 from cyberpeace.detect.intake import Batch
 
 I64 = NDArray[np.int64]
@@ -36,20 +38,62 @@ class DestinationSeconds:
     sources: I64  # distinct source addresses
 
 
-def per_destination(batch: Batch, select: Mask | None = None) -> DestinationSeconds:
-    """One row per (second, destination) over the selected records (all when None)."""
+@dataclass(frozen=True)
+class DestinationSlices:
+    """The one-second slices of the selected records, grouped by (second, destination)."""
+
+    groups: Groups
+    flow: I64  # the record of each slice
+    share: F64  # of the record's packets and bytes in the slice
+    first: Mask  # the slice in which the record started
+    second: I64  # of each group
+    dst: I64
+
+    def spread(self, per_record: F64) -> F64:
+        """Per group, the sum of a per-record quantity spread over its seconds (packets)."""
+        return self.groups.sum(per_record[self.flow] * self.share)
+
+    def started(self, per_record: Mask | None = None) -> F64:
+        """Per group, the records that started in the second (those ``per_record`` holds)."""
+        first = self.first if per_record is None else self.first & per_record[self.flow]
+        return self.groups.sum(first)
+
+    def active(self, per_record: Mask) -> F64:
+        """Per group, the records active in the second for which ``per_record`` holds."""
+        return self.groups.sum(per_record[self.flow])
+
+    def size(self) -> F64:
+        """Per group, the records active in the second."""
+        return self.groups.size().astype(np.float64)
+
+
+def slices_per_destination(batch: Batch, select: Mask | None = None) -> DestinationSlices:
+    """The selected records' one-second slices (all records when None), by second and host."""
     cut = batch.seconds
     keep = slice(None) if select is None else select[cut.flow]
-    flow, second, share = cut.flow[keep], cut.second[keep], cut.share[keep]
+    flow, second = cut.flow[keep], cut.second[keep]
     dst = batch.flows.dst[flow]
     groups = group_by(second, dst)
-    return DestinationSeconds(
+    return DestinationSlices(
+        groups=groups,
+        flow=flow,
+        share=cut.share[keep],
+        first=cut.first[keep],
         second=groups.key(second).astype(np.int64),
         dst=groups.key(dst).astype(np.int64),
-        packets=groups.sum(batch.packets[flow] * share),
-        bytes=groups.sum(batch.bytes[flow] * share),
-        flows=groups.sum(cut.first[keep]),
-        sources=groups.distinct(batch.flows.src[flow]),
+    )
+
+
+def per_destination(batch: Batch, select: Mask | None = None) -> DestinationSeconds:
+    """One row per (second, destination) over the selected records (all when None)."""
+    slices = slices_per_destination(batch, select)
+    return DestinationSeconds(
+        second=slices.second,
+        dst=slices.dst,
+        packets=slices.spread(batch.packets),
+        bytes=slices.spread(batch.bytes),
+        flows=slices.started(),
+        sources=slices.groups.distinct(batch.flows.src[slices.flow]),
     )
 
 
@@ -62,8 +106,8 @@ class SourceWindows:
     target: I64  # host address id, or network id for sweeps (``Addresses.network_of``)
     prefix_len: I64  # of the target: a host (32, 128) or the sweep's network
     port: I64  # the destination port of a sweep; -1 for ports-per-host rows
-    distinct: I64  # distinct ports (per host) or distinct hosts (per network and port)
-    probes: I64
+    distinct: I64  # distinct ports (per host), hosts (per network and port) or source ports
+    probes: I64  # records counted
 
 
 def _windows(batch: Batch, select: Mask, window_s: int) -> tuple[Flows, I64]:
@@ -109,5 +153,23 @@ def hosts_per_port(
         prefix_len=np.where(target >= V6_BASE, prefix_len_v6, prefix_len).astype(np.int64),
         port=groups.key(port).astype(np.int64),
         distinct=groups.distinct(flows.dst),
+        probes=groups.size(),
+    )
+
+
+def sessions_per_service(batch: Batch, select: Mask, window_s: int) -> SourceWindows:
+    """Records per (window, source, destination host, destination port), with the distinct
+    source ports they came from."""
+    flows, window = _windows(batch, select, window_s)
+    port = flows.dst_port.astype(np.int64)
+    groups = group_by(window, flows.src, flows.dst, port)
+    target = groups.key(flows.dst).astype(np.int64)
+    return SourceWindows(
+        window=groups.key(window).astype(np.int64),
+        src=groups.key(flows.src).astype(np.int64),
+        target=target,
+        prefix_len=batch.addresses.host_len(target),
+        port=groups.key(port).astype(np.int64),
+        distinct=groups.distinct(flows.src_port),
         probes=groups.size(),
     )
