@@ -23,6 +23,9 @@ U64 = NDArray[np.uint64]
 V6_BASE = 1 << 32
 _V4_MARK = np.uint64(0xFFFF)
 _LOW32 = np.uint64(0xFFFFFFFF)
+# Bytes 8-15 of an IPv4-mapped address, as a native-order word: 00 00 ff ff, then the address.
+_PREFIX_MASK = np.frombuffer(b"\xff" * 4 + bytes(4), dtype=np.uint64)[0]
+_PREFIX_WORD = np.frombuffer(bytes(2) + b"\xff\xff" + bytes(4), dtype=np.uint64)[0]
 Lookup4 = Callable[[NDArray[np.uint32]], NDArray[np.int32]]
 Lookup6 = Callable[[NDArray[np.bytes_]], NDArray[np.int32]]
 
@@ -49,30 +52,33 @@ class Addresses:
     @classmethod
     def encode(cls, *columns: NDArray[np.bytes_]) -> tuple[Addresses, list[I64]]:
         """The address table of ``columns`` (16-byte addresses) and each column as ids."""
-        words = [_words(column) for column in columns]
-        mapped = [(high == 0) & ((low >> np.uint64(32)) == _V4_MARK) for high, low in words]
-        wide = [~m for m in mapped]
+        ids, wide = [], []
+        for column in columns:
+            raw = np.ascontiguousarray(column, dtype="S16")
+            # Native-order words only test the mapped prefix (bytes 0-11: ten zeros, ff ff).
+            native = np.frombuffer(raw, dtype=np.uint64).reshape(-1, 2)
+            mapped = (native[:, 0] == 0) & ((native[:, 1] & _PREFIX_MASK) == _PREFIX_WORD)
+            v4: I64 = np.frombuffer(raw, dtype=">u4").reshape(-1, 4)[:, 3].astype(np.int64)
+            ids.append(v4)
+            wide.append(~mapped)
         count = sum(int(w.sum()) for w in wide)
         if count == 0:
-            table = cls(np.zeros(0, np.uint64), np.zeros(0, np.uint64))
-            return table, [(low & _LOW32).astype(np.int64) for _, low in words]
-        high6 = np.concatenate([h[w] for (h, _), w in zip(words, wide, strict=True)])
-        low6 = np.concatenate([lo[w] for (_, lo), w in zip(words, wide, strict=True)])
+            return cls(np.zeros(0, np.uint64), np.zeros(0, np.uint64)), ids
+        words = [_words(column[w]) for column, w in zip(columns, wide, strict=True)]
+        high6 = np.concatenate([high for high, _ in words])
+        low6 = np.concatenate([low for _, low in words])
         order = np.lexsort((low6, high6))
         high6, low6 = high6[order], low6[order]
         new = np.ones(len(order), dtype=np.bool_)
         new[1:] = (high6[1:] != high6[:-1]) | (low6[1:] != low6[:-1])
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.cumsum(new) - 1
-        table = cls(high6[new], low6[new])
-        ids, at = [], 0
-        for (_, low), w in zip(words, wide, strict=True):
-            column = (low & _LOW32).astype(np.int64)
+        at = 0
+        for named, w in zip(ids, wide, strict=True):
             n = int(w.sum())
-            column[w] = V6_BASE + rank[at : at + n]
+            named[w] = V6_BASE + rank[at : at + n]
             at += n
-            ids.append(column)
-        return table, ids
+        return cls(high6[new], low6[new]), ids
 
     def __len__(self) -> int:
         return len(self._high)

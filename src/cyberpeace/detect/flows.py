@@ -82,7 +82,7 @@ def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool
     for column in columns.values():
         if column.null_count:
             missing |= column.is_null().to_numpy(zero_copy_only=False)
-    src, dst = addresses_of(columns["src_addr"]), addresses_of(columns["dst_addr"])
+    src, dst = _addresses(columns["src_addr"]), _addresses(columns["dst_addr"])
     table, (src_ids, dst_ids) = Addresses.encode(src, dst)
     numbers = {name: _numbers(columns[name]) for name in NEEDED[4:]}
     return (
@@ -101,7 +101,7 @@ def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool
 def _column(flows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
     column = flows.column(name)
     if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     wanted = FLOW_SCHEMA.field(name).type
     if column.type == wanted:
         return column
@@ -109,6 +109,15 @@ def _column(flows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
         return column.cast(wanted)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise TypeError(f"column {name!r} is {column.type}, not {wanted}: {exc}") from None
+
+
+def _addresses(column: pa.Array) -> NDArray[np.bytes_]:
+    """A binary(16) column as numpy S16, without a copy when it holds no nulls."""
+    if column.null_count:
+        return addresses_of(column)
+    raw = np.frombuffer(column.buffers()[1], dtype=np.uint8)
+    start = column.offset * 16
+    return raw[start : start + 16 * len(column)].view("S16")
 
 
 def _numbers(column: pa.Array) -> NDArray[Any]:

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.flows import Flows, read_flows
+from cyberpeace.detect.groups import Groups, group_by
 from cyberpeace.detect.seconds import Seconds, cut_into_seconds
 from cyberpeace.detect.thresholds import Thresholds
 
@@ -82,6 +83,12 @@ class Batch:
     @cached_property
     def seconds(self) -> Seconds:
         return cut_into_seconds(self.flows.start, self.flows.end)
+
+    @cached_property
+    def destination_groups(self) -> Groups:
+        """The one-second slices grouped by (second, destination host)."""
+        cut = self.seconds
+        return group_by(cut.second, self.flows.dst[cut.flow])
 
     @cached_property
     def longest(self) -> float:

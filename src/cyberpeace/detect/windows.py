@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import V6_BASE
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import Groups, group_by
+from cyberpeace.detect.groups import group_by, sort_rows
 from cyberpeace.detect.intake import Batch
 
 I64 = NDArray[np.int64]
@@ -35,65 +35,90 @@ class DestinationSeconds:
     packets: F64  # packets in the second, i.e. packets/s
     bytes: F64
     flows: F64  # flows that started in the second
-    sources: I64  # distinct source addresses
+    sources: I64  # distinct source addresses (when counted)
 
 
 @dataclass(frozen=True)
 class DestinationSlices:
-    """The one-second slices of the selected records, grouped by (second, destination)."""
+    """The batch's one-second slices grouped by (second, destination), once per batch.
 
-    groups: Groups
+    A detector that looks at some records only passes them as ``select`` (one flag per record):
+    the sums are weighted by it, so every detector shares the one sort of the slices, and groups
+    without any selected record sum to zero (no threshold is zero, so they never fire).
+    """
+
+    index: I64  # the group of each slice
     flow: I64  # the record of each slice
     share: F64  # of the record's packets and bytes in the slice
     first: Mask  # the slice in which the record started
     second: I64  # of each group
     dst: I64
 
-    def spread(self, per_record: F64) -> F64:
+    def _sum(self, weights: F64 | Mask) -> F64:
+        return np.bincount(self.index, weights, minlength=len(self.second)).astype(np.float64)
+
+    def spread(self, per_record: F64, select: Mask | None = None) -> F64:
         """Per group, the sum of a per-record quantity spread over its seconds (packets)."""
-        return self.groups.sum(per_record[self.flow] * self.share)
+        weights = per_record[self.flow] * self.share
+        return self._sum(weights if select is None else weights * select[self.flow])
 
-    def started(self, per_record: Mask | None = None) -> F64:
-        """Per group, the records that started in the second (those ``per_record`` holds)."""
-        first = self.first if per_record is None else self.first & per_record[self.flow]
-        return self.groups.sum(first)
+    def started(self, select: Mask | None = None) -> F64:
+        """Per group, the (selected) records that started in the second."""
+        return self._sum(self.first if select is None else self.first & select[self.flow])
 
-    def active(self, per_record: Mask) -> F64:
-        """Per group, the records active in the second for which ``per_record`` holds."""
-        return self.groups.sum(per_record[self.flow])
+    def active(self, select: Mask | None = None) -> F64:
+        """Per group, the (selected) records active in the second."""
+        return self._sum(np.ones(len(self.flow)) if select is None else select[self.flow])
 
-    def size(self) -> F64:
-        """Per group, the records active in the second."""
-        return self.groups.size().astype(np.float64)
+    def distinct(
+        self,
+        per_record: NDArray[np.integer],
+        select: Mask | None = None,
+        groups: Mask | None = None,
+    ) -> I64:
+        """Per group, the distinct values of a per-record column among the selected records;
+        only in the ``groups`` flagged (one flag per group), zero in the others."""
+        rows = np.ones(len(self.flow), dtype=np.bool_) if select is None else select[self.flow]
+        if groups is not None:
+            rows &= groups[self.index]
+        group, values = self.index[rows], per_record[self.flow[rows]]
+        order = sort_rows(group, values)
+        group, values = group[order], values[order]
+        new = np.ones(len(order), dtype=np.bool_)
+        new[1:] = (group[1:] != group[:-1]) | (values[1:] != values[:-1])
+        return np.bincount(group[new], minlength=len(self.second)).astype(np.int64)
 
 
-def slices_per_destination(batch: Batch, select: Mask | None = None) -> DestinationSlices:
-    """The selected records' one-second slices (all records when None), by second and host."""
-    cut = batch.seconds
-    keep = slice(None) if select is None else select[cut.flow]
-    flow, second = cut.flow[keep], cut.second[keep]
-    dst = batch.flows.dst[flow]
-    groups = group_by(second, dst)
+def slices_per_destination(batch: Batch) -> DestinationSlices:
+    """The batch's one-second slices by second and destination host (sorted once per batch)."""
+    cut, groups = batch.seconds, batch.destination_groups
+    opening = groups.order[groups.starts]
     return DestinationSlices(
-        groups=groups,
-        flow=flow,
-        share=cut.share[keep],
-        first=cut.first[keep],
-        second=groups.key(second).astype(np.int64),
-        dst=groups.key(dst).astype(np.int64),
+        index=groups.index.astype(np.int64),
+        flow=cut.flow,
+        share=cut.share,
+        first=cut.first,
+        second=cut.second[opening],
+        dst=batch.flows.dst[cut.flow[opening]],
     )
 
 
-def per_destination(batch: Batch, select: Mask | None = None) -> DestinationSeconds:
-    """One row per (second, destination) over the selected records (all when None)."""
-    slices = slices_per_destination(batch, select)
+def per_destination(
+    batch: Batch, select: Mask | None = None, *, count_sources: bool = False
+) -> DestinationSeconds:
+    """One row per (second, destination) over the selected records (all when None); distinct
+    sources only when ``count_sources`` (they cost a sort), else zeros."""
+    slices = slices_per_destination(batch)
+    sources = np.zeros(len(slices.second), dtype=np.int64)
+    if count_sources:
+        sources = slices.distinct(batch.flows.src, select)
     return DestinationSeconds(
         second=slices.second,
         dst=slices.dst,
-        packets=slices.spread(batch.packets),
-        bytes=slices.spread(batch.bytes),
-        flows=slices.started(),
-        sources=slices.groups.distinct(batch.flows.src[slices.flow]),
+        packets=slices.spread(batch.packets, select),
+        bytes=slices.spread(batch.bytes, select),
+        flows=slices.started(select),
+        sources=sources,
     )
 
 

@@ -21,7 +21,7 @@ from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count, listing
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import per_destination
+from cyberpeace.detect.windows import slices_per_destination
 from cyberpeace.telemetry.protocols import UDP
 
 
@@ -34,18 +34,23 @@ class Reflection:
     prior = 0.7  # the port signature and the many sources make an innocent cause unlikely
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        table = per_destination(batch, self.traffic(batch.flows, thresholds))
+        select = self.traffic(batch.flows, thresholds)
+        slices = slices_per_destination(batch)
+        pps = slices.spread(batch.packets, select)
+        bps = slices.spread(batch.bytes, select) * 8
+        # Sources cost a sort: count them only where a rate already reached its threshold.
+        loud = (pps >= thresholds.reflection_pps) | (bps >= thresholds.reflection_bps)
         rules = (
             Rule("sources", thresholds.reflection_sources, "distinct sources", required=True),
             Rule("pps", thresholds.reflection_pps, "packets/s"),
             Rule("bps", thresholds.reflection_bps, "bits/s"),
         )
         numbers = {
-            "sources": table.sources.astype(np.float64),
-            "pps": table.packets,
-            "bps": table.bytes * 8,
+            "sources": slices.distinct(batch.flows.src, select, loud).astype(np.float64),
+            "pps": pps,
+            "bps": bps,
         }
-        columns = {"window": table.second, "target": table.dst}
+        columns = {"window": slices.second, "target": slices.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:

@@ -41,17 +41,16 @@ class SynFlood:
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
         tcp = batch.flows.protocol == TCP
-        slices = slices_per_destination(batch, tcp)
+        slices = slices_per_destination(batch)
         half_open = syn_only(batch.flows)
         rules = (
             Rule("syn_share", thresholds.syn_flood_share, "of the host's TCP flows", required=True),
             Rule("syn_pps", thresholds.syn_flood_pps, "SYN packets/s"),
             Rule("syn_fps", thresholds.syn_flood_fps, "SYN-only flows/s"),
         )
-        syn_packets = np.where(half_open, batch.packets, 0.0)
         numbers = {
-            "syn_share": slices.active(half_open) / np.maximum(slices.size(), 1.0),
-            "syn_pps": slices.spread(syn_packets),
+            "syn_share": slices.active(half_open) / np.maximum(slices.active(tcp), 1.0),
+            "syn_pps": slices.spread(batch.packets, half_open),
             "syn_fps": slices.started(half_open),
         }
         columns = {"window": slices.second, "target": slices.dst}
