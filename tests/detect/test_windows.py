@@ -58,7 +58,7 @@ def test_per_destination() -> None:
     packets = np.array([10, 20, 30, 40])
     src = ["192.0.2.1", "192.0.2.2", "192.0.2.1", "192.0.2.1"]
     flows = records(4, start=start, end=end, src=src, packets=packets, bytes=packets * 100)
-    table = per_destination(batch_of(flows))
+    table = per_destination(batch_of(flows), count_sources=True)
     assert table.second.tolist() == [T0, T0 + 1]
     assert table.packets.tolist() == [5 + 20 + 30, 5 + 40]
     assert table.bytes.tolist() == [5_500, 4_500]
@@ -125,3 +125,26 @@ def test_quantities_for_people() -> None:
     assert count(612_000.4) == "612,000"
     assert listing(["53 (DNS)"]) == "53 (DNS)"
     assert listing(["a", "b", "c"]) == "a, b and c"
+
+
+def test_address_ids_for_both_families() -> None:
+    given = ["2001:db8:1::9", "198.18.20.5", "2001:db8:1::1", "2001:db8:2::1", "::", "0.0.0.0"]
+    batch = batch_of(records(6, src=given, dst="2001:db8:1::1"))
+    table, src = batch.addresses, batch.flows.src
+    assert (src[1], src[5]) == (ip("198.18.20.5"), 0)  # IPv4 ids are the addresses
+    assert len(table) == 4  # the distinct IPv6 addresses, the destination's among them
+    assert [table.text(int(i)) for i in src] == given
+    assert batch.flows.dst.tolist() == [src[2]] * 6
+    arrow = records(6, src=given).column("src_addr").to_pylist()
+    assert np.array_equal(table.packed(src), np.array(arrow, dtype="S16"))
+    networks = table.network_of(src, 48)
+    assert [table.text(int(i), 48) for i in networks] == [
+        "2001:db8:1::/48",
+        "198.18.20.5",  # an IPv4 address is cut at /32 at most
+        "2001:db8:1::/48",
+        "2001:db8:2::/48",
+        "::/48",
+        "0.0.0.0",
+    ]
+    assert networks[0] == networks[2] != networks[3]
+    assert table.text(int(table.network_of(src[1:2], 24)[0]), 24) == "198.18.20.0/24"
