@@ -137,3 +137,100 @@ def test_demo_runs_again_but_never_wipes_a_real_store(data_dir: Path) -> None:
     assert refused.exit_code == 1
     assert "holds a case store the demo did not create" in refused.output
     assert (other / "cyberpeace.db").exists()
+
+
+@pytest.fixture(scope="module")
+def demo_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo scenario's ten minutes, written as ingest would write them (Parquet)."""
+    from datetime import UTC, datetime
+
+    from cyberpeace.telemetry import demo_scenario
+    from cyberpeace.telemetry.ingest import write_parquet
+
+    path = tmp_path_factory.mktemp("detect") / "demo.parquet"
+    write_parquet(demo_scenario(datetime(2026, 9, 15, 12, 0, tzinfo=UTC)).flows, path)
+    return path
+
+
+def test_detect_with_the_mandate_prints_json_lines(demo_flows: Path) -> None:
+    result = runner.invoke(
+        app, ["detect", str(demo_flows), "--mandate", str(EXAMPLES / "demo.yaml"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted((d["kind"], d["target"]) for d in found) == [
+        ("host-sweep", "198.18.20.0/24"),
+        ("port-scan", "198.18.20.5"),
+        ("udp-reflection", "198.18.10.10"),
+        ("volumetric-flood", "198.18.10.10"),
+    ]  # the mission's own sweep is allow-listed
+    reflection = next(d for d in found if d["kind"] == "udp-reflection")
+    assert reflection["detector"] == "reflection"
+    assert reflection["safe_area"] == "arcadia-central-hospital"
+    assert reflection["start"].startswith("2026-09-15T12:03:0")
+    assert reflection["peak"]["bits_per_s"] > 2e9
+    assert reflection["peak"]["packets_per_s"] > 1e5
+    assert reflection["peak"]["flows_per_s"] == pytest.approx(2_000, abs=20)
+    assert len(reflection["sources"]) == 10
+    assert all(0 < s["share"] < 0.05 for s in reflection["sources"])
+    assert {r["metric"] for r in reflection["explanation"]["rules"]} == {"sources", "pps", "bps"}
+    assert "508 allow-listed" in result.stderr
+
+
+def test_detect_without_a_mandate_watches_everything(demo_flows: Path) -> None:
+    result = runner.invoke(app, ["detect", str(demo_flows)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5  # and the mission's own sweep, unknown without the allow list
+    sweep = next(line for line in lines if "198.18.10.0/24" in line)
+    assert " low host-sweep against 198.18.10.0/24 [horizontal-scan]: " in sweep
+    assert "top sources 198.18.250.3 100.0%." in sweep
+    assert "probed 254 hosts of the network on TCP ports 22 and 443" in sweep
+
+
+def test_detect_reads_csv_and_keeps_going_past_a_bad_file(tmp_path: Path) -> None:
+    """The scan minute of the scenario as CSV (addresses as text), beside a file of nonsense."""
+    import ipaddress
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    from cyberpeace.telemetry import demo_scenario
+
+    flows = demo_scenario(datetime(2026, 9, 15, 12, 0, tzinfo=UTC), minutes=8).flows
+    minute = pc.greater_equal(
+        flows.column("start"), pa.scalar(datetime(2026, 9, 15, 12, 7, tzinfo=UTC))
+    )
+    flows = flows.filter(minute)
+    hop = flows.schema.get_field_index("next_hop")
+    flows = flows.set_column(hop, "next_hop", pa.nulls(flows.num_rows, pa.string()))
+    for name in ("src_addr", "dst_addr"):
+        text = [str(ipaddress.IPv6Address(a).ipv4_mapped) for a in flows.column(name).to_pylist()]
+        flows = flows.set_column(flows.schema.get_field_index(name), name, pa.array(text))
+    for name in ("start", "end"):
+        flows = flows.set_column(
+            flows.schema.get_field_index(name), name, flows.column(name).cast(pa.int64())
+        )
+    csv = tmp_path / "scan.csv"
+    body = pa.BufferOutputStream()  # pyarrow quotes a header it writes; ours is written plain
+    pacsv.write_csv(flows, body, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    csv.write_bytes(",".join(flows.schema.names).encode() + b"\n" + body.getvalue().to_pybytes())
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01 not telemetry")
+    result = runner.invoke(app, ["detect", str(junk), str(csv)])
+    assert result.exit_code == 1
+    assert f"{junk}: refused:" in result.stderr
+    assert [line.split()[2:5] for line in result.stdout.splitlines()] == [
+        ["port-scan", "against", "198.18.20.5"],
+        ["host-sweep", "against", "198.18.20.0/24"],
+    ]
+
+
+def test_detect_refuses_a_broken_mandate(demo_flows: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("mission: {id: m}\n")
+    result = runner.invoke(app, ["detect", str(demo_flows), "--mandate", str(broken)])
+    assert result.exit_code == 2
+    assert f"{broken}: error:" in result.stderr

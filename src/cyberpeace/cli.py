@@ -10,7 +10,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from cyberpeace.config import InsecureSettingsError, Settings
-from cyberpeace.mission import check_mandate_text, load_mandate
+from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 
 app = typer.Typer(
     help="cyberpeace: operations platform of a cyber peacekeeping mission.", no_args_is_help=True
@@ -288,6 +288,56 @@ def ingest(
         store.write(result.flows)
         store.flush()
         typer.echo(f"archived {result.flows.num_rows:,} flows in {archive}")
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def detect(
+    files: Annotated[list[Path], typer.Argument(help="Telemetry files, as ingest reads them.")],
+    mandate: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Borders, safe areas and allow list."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Run the detectors over telemetry files; one line per detection.
+
+    Without a mandate every destination is watched with the default thresholds and nothing is
+    named; with one, parties, safe areas, their criticality and the allow list come from it.
+    Exit 1 if any file could not be read (the others are still examined).
+    """
+    import json
+
+    from cyberpeace.detect import analyse, criticality_of
+    from cyberpeace.detect.summary import summary, summary_line
+    from cyberpeace.mission import Borders
+    from cyberpeace.telemetry.ingest import ingest as ingest_files
+
+    result = ingest_files(files)
+    for report in result.files:
+        if report.error:
+            typer.echo(f"{report.path}: refused: {report.error}", err=True)
+    borders, allow, criticality = None, [], {}
+    if mandate is not None:
+        try:
+            loaded = load_mandate(mandate)
+        except MandateError as exc:
+            typer.echo(f"{mandate}: error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        borders = Borders.from_mandate(loaded)
+        allow = [entry.prefix for entry in loaded.allow_list]
+        criticality = criticality_of(loaded)
+    found = analyse(result.flows, borders, allow_list=allow, criticality=criticality)
+    for detection in found.detections:
+        line = json.dumps(summary(detection), allow_nan=False) if as_json else None
+        typer.echo(line or summary_line(detection))
+    counts = found.counts
+    refused = "".join(f", {n:,} refused: {why}" for why, n in counts.impossible.items())
+    typer.echo(
+        f"{len(found.detections)} detections in {counts.received:,} flows: "
+        f"{counts.examined:,} examined, {counts.allow_listed:,} allow-listed{refused}",
+        err=True,
+    )
     raise typer.Exit(1 if result.failed else 0)
 
 

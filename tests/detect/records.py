@@ -1,4 +1,4 @@
-"""Hand-built flow records for detector tests: a few lines say exactly what each record is."""
+"""Hand-built flow records (FLOW_SCHEMA) for detector tests: a few lines say what each one is."""
 
 from __future__ import annotations
 
@@ -6,48 +6,84 @@ import ipaddress
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 
-from cyberpeace.telemetry import FLOW_DTYPE, Flows
+from cyberpeace.detect.flows import read_flows
+from cyberpeace.detect.intake import Batch
+from cyberpeace.telemetry.schema import V4_MAPPED_PREFIX, to_batch, v4_mapped
 
 T0 = 1_788_000_000.0  # 2026-08-29T10:40:00Z: a whole minute, so scan windows start with it
+NOW = T0 + 2 * 86_400.0  # when the tests' records are taken in
+
+# Short names the tests use for FLOW_SCHEMA columns.
+_ALIASES = {"sport": "src_port", "dport": "dst_port", "proto": "protocol"}
 
 
 def ip(address: str) -> int:
     return int(ipaddress.IPv4Address(address))
 
 
-def records(n: int = 1, **columns: object) -> Flows:
-    """``n`` records; addresses may be given as strings, everything else as numbers or arrays.
+def packed(addresses: object, n: int) -> np.ndarray:
+    """Addresses (text, a list of text, or host-order IPv4 integers) as 16-byte ones."""
+    if isinstance(addresses, str):
+        addresses = [addresses] * n
+    if isinstance(addresses, Sequence) and addresses and isinstance(addresses[0], str):
+        return np.array([_packed(a) for a in addresses], dtype="S16")
+    values = np.broadcast_to(np.asarray(addresses, dtype=np.uint32), (n,))
+    return v4_mapped(values)
+
+
+def _packed(address: str) -> bytes:
+    parsed = ipaddress.ip_address(address)
+    if parsed.version == 4:
+        return v4_mapped(np.array([int(parsed)], dtype=np.uint32))[0]
+    return parsed.packed
+
+
+def records(n: int = 1, **columns: object) -> pa.Table:
+    """``n`` records; addresses may be given as text (IPv4 or IPv6), everything else as numbers
+    or arrays; ``start``/``end`` in float seconds.
 
     Defaults: a one-packet, 100-byte UDP record from 192.0.2.1:40000 to 198.18.1.1:53 at T0.
     """
-    flows = np.zeros(n, dtype=FLOW_DTYPE)
-    defaults: dict[str, object] = {
+    given = {_ALIASES.get(name, name): value for name, value in columns.items()}
+    values: dict[str, object] = {
         "start": T0,
         "src": "192.0.2.1",
         "dst": "198.18.1.1",
-        "sport": 40_000,
-        "dport": 53,
-        "proto": 17,
+        "src_port": 40_000,
+        "dst_port": 53,
+        "protocol": 17,
         "packets": 1,
         "bytes": 100,
+        **given,
     }
-    for name, value in {**defaults, **columns}.items():
-        flows[name] = _addresses(value) if name in ("src", "dst") else value
-    if "end" not in columns:
-        flows["end"] = flows["start"]
-    return flows
+    values.setdefault("end", values["start"])
+    out: dict[str, np.ndarray] = {}
+    for name, value in values.items():
+        if name in ("src", "dst"):
+            out[f"{name}_addr"] = packed(value, n)
+        elif name in ("start", "end"):
+            seconds = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+            out[name] = np.round(seconds * 1e6).astype(np.int64)
+        else:
+            out[name] = np.broadcast_to(np.asarray(value), (n,)).copy()
+    mapped = [a.startswith(V4_MAPPED_PREFIX) for a in out["src_addr"].tolist()]
+    out["ip_version"] = np.where(np.array(mapped, dtype=np.bool_), 4, 6).astype(np.uint8)
+    return pa.Table.from_batches([to_batch(out, "test")])
 
 
-def _addresses(value: object) -> object:
-    if isinstance(value, str):
-        return ip(value)
-    if isinstance(value, Sequence) and value and isinstance(value[0], str):
-        return np.array([ip(a) for a in value], dtype=np.uint32)
-    return value
+def join(*parts: pa.Table) -> pa.Table:
+    return pa.concat_tables(parts)
 
 
-def hosts(network: str, count: int, first: int = 1) -> np.ndarray:
+def hosts(network: str, count: int, first: int = 1) -> list[str]:
     """``count`` consecutive host addresses of ``network`` from its ``first``-th address on."""
-    base = int(ipaddress.IPv4Network(network).network_address)
-    return np.arange(base + first, base + first + count, dtype=np.uint32)
+    net = ipaddress.ip_network(network)
+    base = net.network_address
+    return [str(base + first + i) for i in range(count)]
+
+
+def batch_of(flows: pa.Table) -> Batch:
+    """The batch the detectors would read (no records refused)."""
+    return Batch(read_flows(flows)[0])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from cyberpeace.detect import Analysis, Detection, analyse, detect
+from cyberpeace.detect import Analysis, Detection, analyse, detect, read_flows
 from cyberpeace.mission import Borders
 from cyberpeace.telemetry import Attack, Scenario, demo_scenario
 from tests.detect.records import ip
@@ -52,9 +52,9 @@ def test_one_reflection_on_the_hospital(analysis: Analysis, scenario: Scenario) 
 
 def test_reflection_sources_are_reflectors(analysis: Analysis, scenario: Scenario) -> None:
     found = only(analysis, "udp-reflection")
-    flows = scenario.flows
-    towards = flows[(flows["dst"] == ip("198.18.10.10")) & (flows["proto"] == 17)]
-    reflectors = set(towards["src"][np.isin(towards["sport"], [53, 123])].tolist())
+    flows, _ = read_flows(scenario.flows)
+    towards = flows.take((flows.dst == ip("198.18.10.10")) & (flows.protocol == 17))
+    reflectors = set(towards.src[np.isin(towards.src_port, [53, 123])].tolist())
     assert len(found.sources) == 10
     assert all(ip(s.address) in reflectors for s in found.sources)
     assert {s.port for s in found.sources} <= {53, 123}

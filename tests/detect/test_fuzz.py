@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cyberpeace.detect import Thresholds, analyse
 from cyberpeace.mission import Borders
-from cyberpeace.telemetry import FLOW_DTYPE, Flows
-from tests.detect.records import T0
+from cyberpeace.telemetry.schema import COLUMN_DTYPES, to_batch
+from tests.detect.records import NOW, T0, records
 
 # Tiny thresholds, so that random plausible records make detectors fire.
 EAGER = Thresholds(
@@ -23,13 +24,21 @@ EAGER = Thresholds(
     vertical_ports=2,
     horizontal_hosts=2,
     scan_window_s=5,
+    syn_flood_pps=3,
+    syn_flood_fps=2,
+    icmp_flood_pps=3,
+    icmp_flood_bps=1e4,
+    brute_sessions=2,
+    brute_window_s=5,
     episode_gap_s=1,
 )
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_RANDOM = ("start", "end", "src_addr", "dst_addr", "src_port", "dst_port", "protocol")
+_RANDOM += ("tcp_flags", "packets", "bytes")
 
 
-def check(flows: Flows, borders: Borders | None, thresholds: Thresholds) -> None:
-    result = analyse(flows, borders, thresholds, allow_list=["198.18.250.0/28"])
+def check(flows: pa.Table, borders: Borders | None, thresholds: Thresholds) -> None:
+    result = analyse(flows, borders, thresholds, allow_list=["198.18.250.0/28"], now=NOW)
     counts = result.counts
     assert counts.examined + counts.allow_listed + sum(counts.impossible.values()) == len(flows)
     for found in result.detections:
@@ -40,45 +49,57 @@ def check(flows: Flows, borders: Borders | None, thresholds: Thresholds) -> None
         found.model_dump_json()
 
 
-@FUZZ
-@given(st.binary(max_size=FLOW_DTYPE.itemsize * 40))
-def test_random_bytes(raw: bytes) -> None:
-    usable = len(raw) - len(raw) % FLOW_DTYPE.itemsize
-    check(np.frombuffer(raw[:usable], dtype=FLOW_DTYPE).copy(), None, EAGER)
+@st.composite
+def random_tables(draw: st.DrawFn) -> pa.Table:
+    """Every needed column filled with arbitrary values of its type, addresses any 16 bytes."""
+    n = draw(st.integers(0, 30))
+    columns = {name: draw(arrays(COLUMN_DTYPES[name], n)) for name in _RANDOM}
+    if draw(st.booleans()):  # make some addresses IPv4-mapped, as most are
+        raw = columns["src_addr"].view(np.uint8).reshape(-1, 16).copy()
+        raw[:, :10], raw[:, 10:12] = 0, 0xFF
+        columns["src_addr"] = raw.view("S16").ravel()
+    return pa.Table.from_batches([to_batch(columns, "fuzz")])
 
 
 @FUZZ
-@given(arrays(FLOW_DTYPE, st.integers(0, 30)))
-def test_random_records(flows: Flows) -> None:
+@given(random_tables())
+def test_random_records(flows: pa.Table) -> None:
     check(flows, None, EAGER)
 
 
 @st.composite
-def plausible(draw: st.DrawFn) -> Flows:
+def plausible(draw: st.DrawFn) -> pa.Table:
     """Records that pass intake: few addresses and ports, so that windows fill up."""
     n = draw(st.integers(1, 80))
     ints = st.integers
-    flows = np.zeros(n, dtype=FLOW_DTYPE)
-    flows["start"] = T0 + np.array(draw(st.lists(st.floats(0, 30), min_size=n, max_size=n)))
-    length = draw(st.lists(st.sampled_from([0.0, 0.2, 1.0, 3.7]), min_size=n, max_size=n))
-    flows["end"] = flows["start"] + np.array(length)
-    for field, choices in {
-        "src": [0xC6130001, 0xC6130002, 0xCB007105, 0x08080808, 0xC612FA01],
-        "dst": [0xC6120A0A, 0xC612140A, 0xC612140B, 0x01010101],
-        "sport": [53, 123, 443, 40000],
-        "dport": [22, 80, 443, 3389],
-        "proto": [6, 17, 1],
-        "tcp_flags": [0x02, 0x12, 0x14, 0x1B, 0x00],
-    }.items():
-        flows[field] = draw(st.lists(st.sampled_from(choices), min_size=n, max_size=n))
-    sizes = st.one_of(ints(1, 3), ints(1, 5_000))  # probes, and more
-    flows["packets"] = draw(st.lists(sizes, min_size=n, max_size=n))
-    flows["bytes"] = flows["packets"] * draw(ints(20, 1_500))
-    return flows
+
+    def some(choices: list[object]) -> list[object]:
+        return draw(st.lists(st.sampled_from(choices), min_size=n, max_size=n))
+
+    start = T0 + np.array(draw(st.lists(st.floats(0, 30), min_size=n, max_size=n)))
+    length = np.array(some([0.0, 0.2, 1.0, 3.7]), dtype=np.float64)
+    packets = np.array(
+        draw(st.lists(st.one_of(ints(1, 3), ints(1, 5_000)), min_size=n, max_size=n))
+    )
+    return records(
+        n,
+        start=start,
+        end=start + length,
+        src=some(
+            ["198.19.0.1", "198.19.0.2", "203.0.113.5", "8.8.8.8", "198.18.250.1", "2001:db8::7"]
+        ),
+        dst=some(["198.18.10.10", "198.18.20.10", "198.18.20.11", "1.1.1.1", "2001:db8:1::1"]),
+        sport=some([53, 123, 443, 40000]),
+        dport=some([22, 80, 443, 3389]),
+        proto=some([6, 17, 1, 58]),
+        tcp_flags=some([0x02, 0x12, 0x14, 0x1B, 0x00]),
+        packets=packets,
+        bytes=packets * draw(ints(40, 1_500)),
+    )
 
 
 @FUZZ
 @given(flows=plausible())
-def test_plausible_records_with_borders(flows: Flows, borders: Borders) -> None:
+def test_plausible_records_with_borders(flows: pa.Table, borders: Borders) -> None:
     check(flows, borders, EAGER)
     check(flows, borders, Thresholds())

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from cyberpeace.detect import Thresholds, detect
 from cyberpeace.mission import Borders
-from tests.detect.records import T0, hosts, records
+from tests.detect.records import T0, hosts, join, records
 
 ONLY = ["reflection"]
 HOSPITAL = "198.18.10.10"
 
 
-def answers(sources: int, pps: int, sport: int = 123, proto: int = 17, size: int = 468):
+def answers(
+    sources: int, pps: int, sport: int = 123, proto: int = 17, size: int = 468, first: int = 1
+):
     """``sources`` NTP servers each sending ``pps`` packets in one second to the hospital."""
     return records(
         sources,
         start=T0 + 0.1,
         end=T0 + 0.9,
-        src=hosts("203.0.113.0/24", sources),
+        src=hosts("203.0.113.0/24", sources, first),
         dst=HOSPITAL,
         sport=sport,
         dport=80,
@@ -53,8 +54,8 @@ def test_only_udp_from_amplifier_ports_counts(sport: int, proto: int) -> None:
 
 
 def test_a_reflection_on_a_safe_area(borders: Borders, criticality: dict[str, str]) -> None:
-    flows = np.concatenate([answers(12, 1_500), answers(12, 1_000, sport=53, size=1_200)])
-    flows["src"][12:] += 100  # other reflectors answer DNS
+    # other reflectors answer DNS
+    flows = join(answers(12, 1_500), answers(12, 1_000, sport=53, size=1_200, first=101))
     (found,) = detect(flows, borders, criticality=criticality, detectors=ONLY)
     assert (found.kind, found.target) == ("udp-reflection", HOSPITAL)
     assert (found.party, found.safe_area, found.severity) == (

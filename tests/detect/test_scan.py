@@ -8,12 +8,12 @@ import pytest
 from cyberpeace.detect import detect
 from cyberpeace.mission import Borders
 from cyberpeace.telemetry import ACK, FIN, PSH, RST, SYN
-from tests.detect.records import T0, hosts, ip, records
+from tests.detect.records import T0, hosts, join, records
 
 SCANNER = "198.19.66.6"
 
 
-def probes(ports, dst="198.18.20.5", flags=SYN, packets=1, at=T0, over=40.0):
+def probes(ports, dst="198.18.20.5", flags=SYN, packets=1, at=T0, over=40.0, src=SCANNER):
     """One probe per port from the scanner, evenly over ``over`` seconds from ``at``."""
     ports = np.asarray(ports)
     when = at + np.linspace(0, over, len(ports), endpoint=False)
@@ -21,7 +21,7 @@ def probes(ports, dst="198.18.20.5", flags=SYN, packets=1, at=T0, over=40.0):
         len(ports),
         start=when,
         end=when,
-        src=SCANNER,
+        src=src,
         dst=dst,
         sport=41_337,
         dport=ports,
@@ -77,15 +77,14 @@ def test_what_counts_as_a_probe(flags: int, packets: int, counted: bool) -> None
 
 def test_a_hosts_answers_do_not_make_it_a_scanner() -> None:
     """A scanner that varies its source port gets RST-ACKs on 200 of its ports."""
-    answers = probes(np.arange(1, 201), flags=RST | ACK)
-    answers["src"], answers["dst"] = ip("198.18.20.5"), ip(SCANNER)
+    answers = probes(np.arange(1, 201), flags=RST | ACK, src="198.18.20.5", dst=SCANNER)
     assert detect(answers) == []
 
 
 def test_probes_of_the_next_window_belong_to_the_episode() -> None:
     """120 ports in the first minute, 20 more in the next: one scan, start to end."""
-    flows = np.concatenate(
-        [probes(np.arange(1, 121), over=50), probes(np.arange(121, 141), at=T0 + 61, over=10)]
+    flows = join(
+        probes(np.arange(1, 121), over=50), probes(np.arange(121, 141), at=T0 + 61, over=10)
     )
     (found,) = detect(flows, detectors=["vertical-scan"])
     assert found.magnitude["ports"] == 140
@@ -100,11 +99,9 @@ def test_horizontal_at_the_threshold(count: int, fires: bool) -> None:
 
 
 def test_horizontal_detection(borders: Borders) -> None:
-    flows = np.concatenate(
-        [
-            probes(np.full(254, 22), dst=hosts("198.19.30.0/24", 254)),
-            probes(np.full(254, 443), dst=hosts("198.19.30.0/24", 254), at=T0 + 0.1),
-        ]
+    flows = join(
+        probes(np.full(254, 22), dst=hosts("198.19.30.0/24", 254)),
+        probes(np.full(254, 443), dst=hosts("198.19.30.0/24", 254), at=T0 + 0.1),
     )
     (found,) = detect(flows, borders, detectors=["horizontal-scan"])
     assert (found.kind, found.target, found.party) == ("host-sweep", "198.19.30.0/24", "borduria")
@@ -118,12 +115,10 @@ def test_horizontal_detection(borders: Borders) -> None:
 
 def test_a_sweep_counts_hosts_per_network_and_port() -> None:
     """30 hosts in each of two /24s, and 30 hosts on each of two ports: no sweep."""
-    flows = np.concatenate(
-        [
-            probes(np.full(30, 22), dst=hosts("198.18.20.0/24", 30)),
-            probes(np.full(30, 22), dst=hosts("198.18.21.0/24", 30)),
-            probes(np.full(30, 23), dst=hosts("198.18.20.0/24", 30)),
-        ]
+    flows = join(
+        probes(np.full(30, 22), dst=hosts("198.18.20.0/24", 30)),
+        probes(np.full(30, 22), dst=hosts("198.18.21.0/24", 30)),
+        probes(np.full(30, 23), dst=hosts("198.18.20.0/24", 30)),
     )
     assert detect(flows, detectors=["horizontal-scan"]) == []
 
@@ -131,3 +126,31 @@ def test_a_sweep_counts_hosts_per_network_and_port() -> None:
 def test_scan_of_an_ordinary_host_is_low(borders: Borders) -> None:
     (found,) = detect(probes(np.arange(1, 201), dst="198.18.1.10"), borders)
     assert (found.party, found.safe_area, found.severity) == ("arcadia", None, "low")
+
+
+def test_an_ipv6_port_scan(borders: Borders) -> None:
+    flows = probes(np.arange(1, 201), dst="2001:db8:b030::10", src="2001:db8:a000::66")
+    (found,) = detect(flows, borders, detectors=["vertical-scan"])
+    assert (found.target, found.party, found.safe_area) == (
+        "2001:db8:b030::10",
+        "borduria",
+        "borduria-power-utility",
+    )
+    assert [(s.address, s.party) for s in found.sources] == [("2001:db8:a000::66", "arcadia")]
+    assert found.explanation["summary"].startswith(
+        "port-scan against 2001:db8:b030::10 (safe area borduria-power-utility): "
+        "2001:db8:a000::66 probed 200 TCP ports"
+    )
+
+
+def test_an_ipv6_sweep_counts_hosts_of_one_64() -> None:
+    inside = [f"2001:db8:b030:1::{i:x}" for i in range(1, 61)]
+    other = [f"2001:db8:b030:2::{i:x}" for i in range(1, 40)]
+    flows = join(
+        probes(np.full(60, 22), dst=inside),
+        probes(np.full(39, 22), dst=other),
+        probes(np.full(30, 22), dst=hosts("198.18.20.0/24", 30)),
+    )
+    (found,) = detect(flows, detectors=["horizontal-scan"])
+    assert found.target == "2001:db8:b030:1::/64"
+    assert found.magnitude["hosts"] == 60

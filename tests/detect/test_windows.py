@@ -10,12 +10,11 @@ import pytest
 from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.amplifiers import amplifiers
 from cyberpeace.detect.groups import group_by, sort_rows
-from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.quantities import bit_rate, count, listing
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.detect.severity import severity
 from cyberpeace.detect.windows import hosts_per_port, per_destination, ports_per_host
-from tests.detect.records import T0, ip, records
+from tests.detect.records import T0, batch_of, ip, records
 
 
 @pytest.mark.parametrize("wide", [False, True])
@@ -53,11 +52,13 @@ def test_cut_into_seconds() -> None:
 
 
 def test_per_destination() -> None:
-    flows = records(4, start=T0 + np.array([0.0, 0.5, 0.9, 1.5]), packets=[10, 20, 30, 40])
-    flows["src"][1] = ip("192.0.2.2")
-    flows["end"][0] = T0 + 2  # 10 packets over two seconds
-    flows["bytes"] = flows["packets"] * 100
-    table = per_destination(Batch(flows))
+    start = T0 + np.array([0.0, 0.5, 0.9, 1.5])
+    end = start.copy()
+    end[0] = T0 + 2  # 10 packets over two seconds
+    packets = np.array([10, 20, 30, 40])
+    src = ["192.0.2.1", "192.0.2.2", "192.0.2.1", "192.0.2.1"]
+    flows = records(4, start=start, end=end, src=src, packets=packets, bytes=packets * 100)
+    table = per_destination(batch_of(flows), count_sources=True)
     assert table.second.tolist() == [T0, T0 + 1]
     assert table.packets.tolist() == [5 + 20 + 30, 5 + 40]
     assert table.bytes.tolist() == [5_500, 4_500]
@@ -66,9 +67,10 @@ def test_per_destination() -> None:
 
 
 def test_ports_and_hosts_per_source() -> None:
-    flows = records(6, start=T0 + np.array([0, 1, 2, 61, 3, 4]), dport=[1, 2, 2, 3, 22, 22])
-    flows["dst"][4:] = [ip("198.18.1.7"), ip("198.18.1.200")]
-    batch, every = Batch(flows), np.ones(6, dtype=np.bool_)
+    dst = ["198.18.1.1"] * 4 + ["198.18.1.7", "198.18.1.200"]
+    start = T0 + np.array([0, 1, 2, 61, 3, 4])
+    flows = records(6, start=start, dst=dst, dport=[1, 2, 2, 3, 22, 22])
+    batch, every = batch_of(flows), np.ones(6, dtype=np.bool_)
     vertical = ports_per_host(batch, every, 60)
     assert vertical.distinct.tolist() == [2, 1, 1, 1]  # .1 in minute 0 and 1, .7, .200
     assert vertical.probes.tolist() == [3, 1, 1, 1]
@@ -83,6 +85,11 @@ def test_allow_list_membership() -> None:
     assert allowed.holds_v4(addresses).tolist() == [True, True, False, True]
     assert AllowList().holds_v4(addresses).tolist() == [False] * 4
     assert len(allowed) == 4
+    sources = ["2001:db8::5", "2001:db9::5", "10.0.0.7", "::ffff:10.0.0.8", "10.0.0.9"]
+    batch = batch_of(records(5, src=sources))
+    holds = allowed.holds(batch.addresses, batch.flows.src)
+    assert holds.tolist() == [True, False, True, False, False]
+    assert AllowList().holds(batch.addresses, batch.flows.src).tolist() == [False] * 5
 
 
 def test_amplifier_table() -> None:
@@ -118,3 +125,26 @@ def test_quantities_for_people() -> None:
     assert count(612_000.4) == "612,000"
     assert listing(["53 (DNS)"]) == "53 (DNS)"
     assert listing(["a", "b", "c"]) == "a, b and c"
+
+
+def test_address_ids_for_both_families() -> None:
+    given = ["2001:db8:1::9", "198.18.20.5", "2001:db8:1::1", "2001:db8:2::1", "::", "0.0.0.0"]
+    batch = batch_of(records(6, src=given, dst="2001:db8:1::1"))
+    table, src = batch.addresses, batch.flows.src
+    assert (src[1], src[5]) == (ip("198.18.20.5"), 0)  # IPv4 ids are the addresses
+    assert len(table) == 4  # the distinct IPv6 addresses, the destination's among them
+    assert [table.text(int(i)) for i in src] == given
+    assert batch.flows.dst.tolist() == [src[2]] * 6
+    arrow = records(6, src=given).column("src_addr").to_pylist()
+    assert np.array_equal(table.packed(src), np.array(arrow, dtype="S16"))
+    networks = table.network_of(src, 48)
+    assert [table.text(int(i), 48) for i in networks] == [
+        "2001:db8:1::/48",
+        "198.18.20.5",  # an IPv4 address is cut at /32 at most
+        "2001:db8:1::/48",
+        "2001:db8:2::/48",
+        "::/48",
+        "0.0.0.0",
+    ]
+    assert networks[0] == networks[2] != networks[3]
+    assert table.text(int(table.network_of(src[1:2], 24)[0]), 24) == "198.18.20.0/24"

@@ -6,10 +6,12 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from cyberpeace.telemetry import SYN, TCP, UDP, Scenario, demo_scenario
 from cyberpeace.telemetry.scenario import public_addresses
+from cyberpeace.telemetry.schema import FLOW_SCHEMA, V4_MAPPED_PREFIX, addresses_of, v4_of
 
 START = datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
 
@@ -18,36 +20,78 @@ def ip(address: str) -> int:
     return int(ipaddress.IPv4Address(address))
 
 
+# The Arrow columns as one numpy record array, so that the tests below can index rows.
+_ROWS = np.dtype(
+    [
+        ("start", "<f8"),
+        ("end", "<f8"),
+        ("src", "<u4"),
+        ("dst", "<u4"),
+        ("sport", "<u2"),
+        ("dport", "<u2"),
+        ("proto", "u1"),
+        ("tcp_flags", "u1"),
+        ("packets", "<u8"),
+        ("bytes", "<u8"),
+    ]
+)
+
+
+def rows(table: pa.Table) -> np.ndarray:
+    out = np.zeros(table.num_rows, dtype=_ROWS)
+    for name in ("start", "end"):
+        out[name] = np.asarray(table.column(name).cast(pa.int64())) * 1e-6
+    for name in ("src", "dst"):
+        out[name] = v4_of(addresses_of(table.column(f"{name}_addr")))
+    for name, column in (("sport", "src_port"), ("dport", "dst_port"), ("proto", "protocol")):
+        out[name] = np.asarray(table.column(column))
+    for name in ("tcp_flags", "packets", "bytes"):
+        out[name] = np.asarray(table.column(name))
+    return out
+
+
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     return demo_scenario(START)
 
 
-def seconds(scenario: Scenario) -> np.ndarray:
-    return scenario.flows["start"] - START.timestamp()
+@pytest.fixture(scope="module")
+def flows(scenario: Scenario) -> np.ndarray:
+    return rows(scenario.flows)
 
 
-def test_sorted_possible_and_in_time(scenario: Scenario) -> None:
-    flows = scenario.flows
+def seconds(flows: np.ndarray) -> np.ndarray:
+    return flows["start"] - START.timestamp()
+
+
+def test_flow_schema_ipv4_mapped(scenario: Scenario) -> None:
+    assert scenario.flows.schema == FLOW_SCHEMA
+    addresses = addresses_of(scenario.flows.column("dst_addr"))
+    assert all(a.startswith(V4_MAPPED_PREFIX) for a in addresses[:1000].tolist())
+    assert set(scenario.flows.column("ip_version").unique().to_pylist()) == {4}
+
+
+def test_sorted_possible_and_in_time(scenario: Scenario, flows: np.ndarray) -> None:
     assert np.all(np.diff(flows["start"]) >= 0)
     assert np.all(flows["end"] >= flows["start"])
     assert np.all(flows["packets"] > 0)
     assert np.all(flows["bytes"] >= 20 * flows["packets"])
     assert np.all(flows["bytes"] <= 65_535 * flows["packets"])
-    assert seconds(scenario).min() >= 0
-    assert seconds(scenario).max() < 600
+    assert seconds(flows).min() >= 0
+    assert seconds(flows).max() < 600
     assert (scenario.start, scenario.end) == (START, START + timedelta(minutes=10))
 
 
 def test_the_same_seed_gives_the_same_flows() -> None:
     a, b = demo_scenario(START, seed=3, minutes=2), demo_scenario(START, seed=3, minutes=2)
-    assert np.array_equal(a.flows, b.flows)
-    assert not np.array_equal(a.flows, demo_scenario(START, seed=4, minutes=2).flows)
+    assert a.flows.equals(b.flows)
+    assert not a.flows.equals(demo_scenario(START, seed=4, minutes=2).flows)
 
 
 def test_background_rate_and_mix() -> None:
     quiet = demo_scenario(START, minutes=5)
-    background = quiet.flows[quiet.flows["src"] != ip("198.18.250.3")]
+    every = rows(quiet.flows)
+    background = every[every["src"] != ip("198.18.250.3")]
     per_second = np.bincount((background["start"] - START.timestamp()).astype(int))
     assert 100 <= per_second.mean() <= 300
     assert per_second.min() >= 50
@@ -60,8 +104,7 @@ def test_background_rate_and_mix() -> None:
     assert 2 <= hospital.sum() / 300 <= 30  # the portal's ordinary visitors, per second
 
 
-def test_the_reflection_attack(scenario: Scenario) -> None:
-    flows = scenario.flows
+def test_the_reflection_attack(scenario: Scenario, flows: np.ndarray) -> None:
     attack = flows[(flows["dst"] == ip("198.18.10.10")) & (flows["proto"] == UDP)]
     assert set(np.unique(attack["sport"]).tolist()) == {53, 123}
     at = (attack["start"] - START.timestamp()).astype(int)
@@ -80,15 +123,13 @@ def test_the_reflection_attack(scenario: Scenario) -> None:
     assert reflection.end == START + timedelta(minutes=6)
 
 
-def test_some_reflectors_lie_in_the_parties(scenario: Scenario) -> None:
-    flows = scenario.flows
+def test_some_reflectors_lie_in_the_parties(flows: np.ndarray) -> None:
     attack = flows[(flows["dst"] == ip("198.18.10.10")) & (flows["proto"] == UDP)]
     first_octets = np.unique(attack["src"]) >> 24
     assert 10 <= np.isin(first_octets, [192, 198, 203]).sum() <= 50
 
 
-def test_the_scan(scenario: Scenario) -> None:
-    flows = scenario.flows
+def test_the_scan(scenario: Scenario, flows: np.ndarray) -> None:
     scanner = flows[flows["src"] == ip("198.19.66.6")]
     assert np.all((scanner["tcp_flags"] & SYN) != 0)
     assert np.all(scanner["packets"] <= 2)

@@ -1,5 +1,5 @@
 """The mandate's allow list: sources whose traffic no detector counts (e.g. the mission's own
-scanners), as sorted address ranges for a vectorised membership test."""
+scanners), as sorted address ranges for a vectorised membership test, IPv4 and IPv6."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.addresses import V6_BASE, Addresses
+from cyberpeace.mission import NO_MATCH, PrefixTable6
+
 
 class AllowList:
-    """Membership of IPv4 addresses in a set of prefixes (IPv6 prefixes are kept, not yet used:
-    flow batches are IPv4 only for now)."""
+    """Membership of addresses in a set of prefixes."""
 
     def __init__(self, prefixes: Iterable[str] = ()) -> None:
         networks = [ipaddress.ip_network(p, strict=False) for p in prefixes]
@@ -30,15 +32,27 @@ class AllowList:
                 merged.append([first, last])
         self._firsts = np.array([r[0] for r in merged], dtype=np.int64)
         self._lasts = np.array([r[1] for r in merged], dtype=np.int64)
+        v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+        self._v6 = PrefixTable6(v6, [0] * len(v6)) if v6 else None
 
     def __len__(self) -> int:
         return len(self.prefixes)
 
-    def holds_v4(self, addresses: NDArray[np.uint32]) -> NDArray[np.bool_]:
-        """True where an address lies in an allow-listed IPv4 prefix."""
+    def holds_v4(self, addresses: NDArray[np.uint32] | NDArray[np.int64]) -> NDArray[np.bool_]:
+        """True where an address (host-order integer) lies in an allow-listed IPv4 prefix."""
         addresses = np.asarray(addresses, dtype=np.int64)
         if len(self._firsts) == 0:
             return np.zeros(len(addresses), dtype=np.bool_)
         at = np.searchsorted(self._firsts, addresses, side="right") - 1
         inside: NDArray[np.bool_] = (at >= 0) & (addresses <= self._lasts[np.maximum(at, 0)])
+        return inside
+
+    def holds(self, table: Addresses, ids: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """True where an address id (``addresses.py``) lies in an allow-listed prefix."""
+        if not self.prefixes:
+            return np.zeros(len(ids), dtype=np.bool_)
+        wide = ids >= V6_BASE
+        inside = self.holds_v4(ids) & ~wide
+        if self._v6 is not None and wide.any():
+            inside[wide] = self._v6.lookup(table.packed(ids[wide])) != NO_MATCH
         return inside

@@ -9,7 +9,6 @@ per record is vectorised; the loops run over detectors and episodes, of which th
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,20 +16,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 import cyberpeace.detect.detectors  # noqa: F401  (registers the built-in detectors)
+from cyberpeace.detect.addresses import Addresses
 from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.intake import Batch, FlowCounts, take_in
 from cyberpeace.detect.magnitude import Measures, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
 from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
 from cyberpeace.detect.sources import top_sources
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import network_mask
 from cyberpeace.mission import NO_MATCH, Borders
-from cyberpeace.telemetry.flows import Flows
 
 TOP_SOURCES = 10
 MAX_RUNS_SHOWN = 20
@@ -56,21 +56,25 @@ class _Draft:
 
 
 def detect(
-    flows: Flows,
+    flows: pa.Table | pa.RecordBatch,
     borders: Borders | None = None,
     thresholds: Thresholds = _DEFAULTS,
     *,
     allow_list: Iterable[str] | AllowList = (),
     criticality: Mapping[str, str] | None = None,
     detectors: Iterable[str] | None = None,
+    now: float | None = None,
 ) -> list[Detection]:
-    """The detections in ``flows`` (a FLOW_DTYPE array), ordered by start.
+    """The detections in ``flows`` (a pa.Table or pa.RecordBatch of FLOW_SCHEMA, IPv4 and IPv6
+    alike), ordered by start.
 
     ``borders`` names the party and safe area of each target and source (None: unnamed).
     ``allow_list`` holds prefixes whose sources no detector counts (the mandate's allow list).
     ``criticality`` maps safe area ids to their criticality (``severity.criticality_of``);
     a safe area missing from it counts as ``high``. ``detectors`` picks registered detectors
-    by name (default: all). Raises TypeError when ``flows`` is not a flow batch.
+    by name (default: all). ``now`` (seconds since the epoch, default the clock) is the time
+    records from the future are judged against. Raises TypeError when ``flows`` is not Arrow
+    data with the FLOW_SCHEMA columns detection needs.
     """
     return analyse(
         flows,
@@ -79,22 +83,24 @@ def detect(
         allow_list=allow_list,
         criticality=criticality,
         detectors=detectors,
+        now=now,
     ).detections
 
 
 def analyse(
-    flows: Flows,
+    flows: pa.Table | pa.RecordBatch,
     borders: Borders | None = None,
     thresholds: Thresholds = _DEFAULTS,
     *,
     allow_list: Iterable[str] | AllowList = (),
     criticality: Mapping[str, str] | None = None,
     detectors: Iterable[str] | None = None,
+    now: float | None = None,
 ) -> Analysis:
     """As ``detect``, and also say how many records were examined, refused and allow-listed."""
     chosen = _chosen(detectors)
     allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
-    batch, counts = take_in(flows, allowed, thresholds.max_flow_s)
+    batch, counts = take_in(flows, allowed, thresholds, now)
     drafts = [
         _draft(batch, detector, episode, thresholds)
         for detector in chosen
@@ -104,7 +110,8 @@ def analyse(
     ]
     related = _related(drafts)
     detections = [
-        _detection(d, related[i], borders, criticality or {}, counts) for i, d in enumerate(drafts)
+        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts)
+        for i, d in enumerate(drafts)
     ]
     detections.sort(key=lambda d: (d.start, d.detector, d.target))
     return Analysis(detections, counts)
@@ -128,12 +135,12 @@ def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thres
     first, after = episode.first - episode.window_s, episode.after + episode.window_s
     active = batch.active(first, after)
     mask = detector.traffic(active, thresholds)
-    mask &= (active["dst"].astype(np.int64) & network_mask(episode.prefix_len)) == episode.target
+    mask &= batch.addresses.network_of(active.dst, episode.prefix_len) == episode.target
     if episode.actor is not None:
-        mask &= active["src"] == episode.actor
+        mask &= active.src == episode.actor
     if episode.ports:
-        mask &= np.isin(active["dport"], episode.ports)
-    traffic = active[mask]
+        mask &= np.isin(active.dst_port, episode.ports)
+    traffic = active.take(mask)
     measures = measure(traffic, first, after)
     return _Draft(
         detector,
@@ -141,13 +148,8 @@ def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thres
         traffic,
         measures,
         detector.explain(episode, traffic, measures),
-        _target(episode),
+        batch.addresses.text(episode.target, episode.prefix_len),
     )
-
-
-def _target(episode: Episode) -> str:
-    address = ipaddress.IPv4Address(episode.target)
-    return str(address) if episode.prefix_len == 32 else f"{address}/{episode.prefix_len}"
 
 
 def _related(drafts: list[_Draft]) -> list[list[dict[str, str]]]:
@@ -177,12 +179,13 @@ def _related(drafts: list[_Draft]) -> list[list[dict[str, str]]]:
 def _detection(
     draft: _Draft,
     related: list[dict[str, str]],
+    addresses: Addresses,
     borders: Borders | None,
     criticality: Mapping[str, str],
     counts: FlowCounts,
 ) -> Detection:
     detector, episode, measures = draft.detector, draft.episode, draft.measures
-    party, safe_area = _place(borders, episode.target)
+    party, safe_area = _place(borders, addresses, episode.target)
     area_criticality = None if safe_area is None else criticality.get(safe_area, UNRATED_SAFE_AREA)
     level = severity(detector.stage, area_criticality, party is not None)
     confidence, margin = _confidence(detector.prior, episode.outcomes)
@@ -233,11 +236,14 @@ def _detection(
     )
 
 
-def _place(borders: Borders | None, address: int) -> tuple[str | None, str | None]:
+def _place(
+    borders: Borders | None, addresses: Addresses, target: int
+) -> tuple[str | None, str | None]:
     if borders is None:
         return None, None
-    where = np.array([address], dtype=np.uint32)
-    party, area = int(borders.party_v4(where)[0]), int(borders.safe_area_v4(where)[0])
+    where = np.array([target], dtype=np.int64)
+    party = int(addresses.party(borders, where)[0])
+    area = int(addresses.safe_area(borders, where)[0])
     return (
         None if party == NO_MATCH else borders.party_ids[party],
         None if area == NO_MATCH else borders.safe_area_ids[area],

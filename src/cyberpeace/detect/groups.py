@@ -17,10 +17,14 @@ _PACKABLE = 1 << 62
 
 
 def sort_rows(*keys: Column) -> NDArray[np.intp]:
-    """An order of rows sorting them by ``keys``, the first key most significant."""
+    """An order of rows sorting them by ``keys``, the first key most significant.
+
+    Rows with equal keys come in no particular order: every use reduces each group as a whole,
+    and numpy's unstable argsort (a SIMD sort on x86) is several times faster than a stable one.
+    """
     packed = _packed(keys)
     if packed is not None:
-        return np.argsort(packed, kind="stable")
+        return np.argsort(packed)
     return np.lexsort(tuple(np.asarray(k) for k in reversed(keys)))
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.addresses import V6_BASE
+
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
@@ -76,8 +78,10 @@ class Hits:
     ) -> Hits:
         """The rows of measured windows where ``rules`` fire.
 
-        ``columns`` holds ``window`` and ``target`` and optionally ``prefix_len`` (default 32),
-        ``actor`` and ``port`` (default -1), each one value per measured window.
+        ``columns`` holds ``window`` and ``target`` (address ids, ``addresses.py``) and optionally
+        ``prefix_len`` (default: a host, 32 or 128), ``actor`` and ``port`` (default -1), each one
+        value per measured window. An IPv6 network target is the id ``Addresses.network_of``
+        gives.
         """
         rows = len(columns["window"])
         keep = fired(rules, numbers, rows)
@@ -88,15 +92,22 @@ class Hits:
                 return np.full(int(keep.sum()), default, dtype=np.int64)
             return np.asarray(values, dtype=np.int64)[keep]
 
-        prefix_len = column("prefix_len", 32)
-        if ((prefix_len < 0) | (prefix_len > 32)).any():
-            raise ValueError("an IPv4 prefix length lies between 0 and 32")
-        host_bits = (np.int64(1) << (32 - prefix_len)) - 1
+        target = column("target", 0)
+        wide = target >= V6_BASE
+        host_len = np.where(wide, 128, 32)
+        given = columns.get("prefix_len")
+        prefix_len = host_len if given is None else np.asarray(given, dtype=np.int64)[keep]
+        if ((prefix_len < 0) | (prefix_len > host_len)).any():
+            raise ValueError("a prefix length lies between 0 and 32 (IPv4) or 128 (IPv6)")
+        # IPv4 ids are the addresses: mask them to the network; IPv6 ids come named already.
+        v4_len = np.minimum(prefix_len, 32)
+        host_bits = (np.int64(1) << (32 - v4_len)) - 1
+        target = np.where(wide, target, target & ~host_bits & 0xFFFFFFFF)
         return cls(
             window_s,
             rules,
             column("window", 0),
-            column("target", 0) & ~host_bits & 0xFFFFFFFF,  # the network address
+            target,
             prefix_len,
             column("actor", -1),
             column("port", -1),

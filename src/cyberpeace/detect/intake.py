@@ -3,13 +3,20 @@ hold the rest as the batch the detectors read.
 
 A record is impossible when no exporter could have produced it from real packets:
 
-* its times are not finite, before 1970 or from 2106 on (IPFIX dateTimeSeconds and the NetFlow
-  v5 header clock are 32-bit seconds since the epoch, RFC 7011 section 6.1.7);
+* a column it needs is null;
+* its times are before 1970 or from 2106 on (IPFIX dateTimeSeconds and the NetFlow v5 header
+  clock are 32-bit seconds since the epoch, RFC 7011 section 6.1.7);
+* it starts or ends more than ``Thresholds.max_clock_ahead_s`` after the time of intake (a flow
+  is reported after it was seen; a clock that far ahead is wrong);
 * it ends before it starts;
 * it lasts longer than ``Thresholds.max_flow_s`` (exporters cut records at their active timeout);
 * it holds no packets;
-* it holds fewer bytes than 20 per packet or more than 65,535 per packet (the shortest IPv4
-  header and the largest IPv4 total length, RFC 791 section 3.1).
+* it holds fewer bytes than 20 per packet (the shortest IPv4 header, RFC 791 section 3.1) or
+  more than an IP packet can hold: 65,535 bytes for IPv4 (total length), 65,575 for IPv6 (the
+  40-byte header and a 65,535-byte payload, RFC 8200 section 3; jumbograms, RFC 2675, are not
+  believed from flow records);
+* it carries more bits or packets than a link of ``Thresholds.max_link_bps`` could in its
+  duration (durations under a millisecond count as one: exporters' clocks are no finer).
 
 Each refused record is counted under the first reason that applies.
 """
@@ -17,19 +24,26 @@ Each refused record is counted under the first reason that applies.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 
+from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.allow_list import AllowList
+from cyberpeace.detect.flows import Flows, read_flows
+from cyberpeace.detect.groups import Groups, group_by
 from cyberpeace.detect.seconds import Seconds, cut_into_seconds
-from cyberpeace.telemetry.flows import Flows, require_flows
+from cyberpeace.detect.thresholds import Thresholds
 
 log = logging.getLogger("cyberpeace.detect")
 
 _EPOCH_END = float(1 << 32)
+_SHORTEST_DURATION_S = 1e-3
+_MIN_FRAME_BITS = 84 * 8  # the smallest Ethernet frame with preamble and gap (IEEE 802.3)
 
 
 @dataclass(frozen=True)
@@ -54,66 +68,92 @@ class Batch:
     def __len__(self) -> int:
         return len(self.flows)
 
+    @property
+    def addresses(self) -> Addresses:
+        return self.flows.addresses
+
     @cached_property
     def packets(self) -> NDArray[np.float64]:
-        return self.flows["packets"].astype(np.float64)
+        return self.flows.packets.astype(np.float64)
 
     @cached_property
     def bytes(self) -> NDArray[np.float64]:
-        return self.flows["bytes"].astype(np.float64)
+        return self.flows.bytes.astype(np.float64)
 
     @cached_property
     def seconds(self) -> Seconds:
-        return cut_into_seconds(self.flows["start"], self.flows["end"])
+        return cut_into_seconds(self.flows.start, self.flows.end)
+
+    @cached_property
+    def destination_groups(self) -> Groups:
+        """The one-second slices grouped by (second, destination host)."""
+        cut = self.seconds
+        return group_by(cut.second, self.flows.dst[cut.flow])
 
     @cached_property
     def longest(self) -> float:
-        return float((self.flows["end"] - self.flows["start"]).max()) if len(self) else 0.0
+        return float((self.flows.end - self.flows.start).max()) if len(self) else 0.0
 
     def active(self, first: float, after: float) -> Flows:
         """The records active at some time in [first, after)."""
-        starts = self.flows["start"]
+        starts = self.flows.start
         low = int(np.searchsorted(starts, first - self.longest, side="left"))
         high = int(np.searchsorted(starts, after, side="left"))
-        part = self.flows[low:high]
-        return part[part["end"] >= first]
+        part = self.flows.take(slice(low, high))
+        return part.take(part.end >= first)
 
 
-def impossible_reasons(flows: Flows, max_flow_s: float) -> dict[str, NDArray[np.bool_]]:
+def impossible_reasons(
+    flows: Flows, missing: NDArray[np.bool_], thresholds: Thresholds, now: float
+) -> dict[str, NDArray[np.bool_]]:
     """For each reason a record can be impossible, which records it applies to."""
-    start, end = flows["start"], flows["end"]
-    packets, size = flows["packets"].astype(np.float64), flows["bytes"].astype(np.float64)
-    with np.errstate(all="ignore"):  # NaN and infinite times are what is being looked for
-        return {
-            "time outside the 32-bit epoch": ~(
-                np.isfinite(start)
-                & np.isfinite(end)
-                & (start >= 0)
-                & (end >= 0)
-                & (start < _EPOCH_END)
-                & (end < _EPOCH_END)
-            ),
-            "ends before it starts": end < start,
-            "longer than the longest active timeout": (end - start) > max_flow_s,
-            "no packets": packets == 0,
-            "fewer than 20 bytes per packet": size < 20 * packets,
-            "more than 65535 bytes per packet": size > 65_535 * packets,
-        }
+    start, end = flows.start, flows.end
+    packets, size = flows.packets.astype(np.float64), flows.bytes.astype(np.float64)
+    duration = np.maximum(end - start, _SHORTEST_DURATION_S)
+    largest = np.where(flows.src >= V6_BASE, 65_575.0, 65_535.0)
+    ahead = now + thresholds.max_clock_ahead_s
+    link = thresholds.max_link_bps
+    return {
+        "missing values": missing,
+        "time outside the 32-bit epoch": (start < 0)
+        | (end < 0)
+        | (start >= _EPOCH_END)
+        | (end >= _EPOCH_END),
+        "in the future": (start > ahead) | (end > ahead),
+        "ends before it starts": end < start,
+        "longer than the longest active timeout": (end - start) > thresholds.max_flow_s,
+        "no packets": packets == 0,
+        "fewer than 20 bytes per packet": size < 20 * packets,
+        "more bytes per packet than IP allows": size > largest * packets,
+        "faster than any link": (size * 8 > link * duration)
+        | (packets * _MIN_FRAME_BITS > link * duration),
+    }
 
 
-def take_in(flows: Flows, allow_list: AllowList, max_flow_s: float) -> tuple[Batch, FlowCounts]:
-    """The batch to examine, and what was refused or dropped on the way in."""
-    require_flows(flows)
-    refused = np.zeros(len(flows), dtype=np.bool_)
+def take_in(
+    flows: pa.Table | pa.RecordBatch,
+    allow_list: AllowList,
+    thresholds: Thresholds,
+    now: float | None = None,
+) -> tuple[Batch, FlowCounts]:
+    """The batch to examine, and what was refused or dropped on the way in.
+
+    ``now`` (seconds since the epoch, default the clock) is when the records are taken in.
+    """
+    columns, missing = read_flows(flows)
+    now = time.time() if now is None else now
+    refused = np.zeros(len(columns), dtype=np.bool_)
     counts: dict[str, int] = {}
-    for reason, applies in impossible_reasons(flows, max_flow_s).items():
+    for reason, applies in impossible_reasons(columns, missing, thresholds, now).items():
         fresh = applies & ~refused
         if fresh.any():
             counts[reason] = int(fresh.sum())
             refused |= fresh
     if counts:
         log.warning("refused %d impossible flow records: %s", int(refused.sum()), counts)
-    allowed = allow_list.holds_v4(flows["src"]) & ~refused
-    kept = flows[~(refused | allowed)]
-    kept = kept[np.argsort(kept["start"], kind="stable")]
-    return Batch(kept), FlowCounts(len(flows), counts, int(allowed.sum()))
+    allowed = allow_list.holds(columns.addresses, columns.src) & ~refused
+    dropped = refused | allowed
+    kept = columns.take(~dropped) if dropped.any() else columns
+    if len(kept) > 1 and (np.diff(kept.start) < 0).any():
+        kept = kept.take(np.argsort(kept.start, kind="stable"))
+    return Batch(kept), FlowCounts(len(columns), counts, int(allowed.sum()))

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.seconds import cut_into_seconds
-from cyberpeace.telemetry.flows import Flows
 
 
 @dataclass(frozen=True)
@@ -44,23 +44,23 @@ def measure(traffic: Flows, first: int, after: int) -> Measures:
     """Measure ``traffic`` over the whole seconds from ``first`` up to ``after``."""
     if len(traffic) == 0:
         return Measures(float(first), float(after), 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
-    cut = cut_into_seconds(traffic["start"], traffic["end"])
+    cut = cut_into_seconds(traffic.start, traffic.end)
     inside = (cut.second >= first) & (cut.second < after)
     slot = cut.second[inside] - first
     flow, share = cut.flow[inside], cut.share[inside]
     span = after - first
-    packets = np.bincount(slot, traffic["packets"][flow].astype(np.float64) * share, span)
-    size = np.bincount(slot, traffic["bytes"][flow].astype(np.float64) * share, span)
+    packets = np.bincount(slot, traffic.packets[flow].astype(np.float64) * share, span)
+    size = np.bincount(slot, traffic.bytes[flow].astype(np.float64) * share, span)
     started = np.bincount(slot[cut.first[inside]], minlength=span)
     return Measures(
-        start=max(float(first), float(traffic["start"].min())),
-        end=min(float(after), float(traffic["end"].max())),
+        start=max(float(first), float(traffic.start.min())),
+        end=min(float(after), float(traffic.end.max())),
         peak_pps=float(packets.max()),
         peak_bps=float(size.max()) * 8,
         peak_fps=float(started.max()),
         packets=float(packets.sum()),
         bytes=float(size.sum()),
-        sources=len(np.unique(traffic["src"])),
-        hosts=len(np.unique(traffic["dst"])),
-        ports=len(np.unique(traffic["dport"])),
+        sources=len(np.unique(traffic.src)),
+        hosts=len(np.unique(traffic.dst)),
+        ports=len(np.unique(traffic.dst_port)),
     )

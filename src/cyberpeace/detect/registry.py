@@ -28,11 +28,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hits import Hits
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.telemetry.flows import Flows
 
 Stage = Literal["attack", "precursor"]
 

@@ -26,15 +26,21 @@ class Seconds:
 def cut_into_seconds(start: NDArray[np.float64], end: NDArray[np.float64]) -> Seconds:
     """Slices of flows that start at ``start`` and end at ``end`` (finite, end >= start)."""
     first_second = np.floor(start).astype(np.int64)
-    last_second = np.maximum(np.ceil(end).astype(np.int64) - 1, first_second)
-    count = last_second - first_second + 1
-    flow = np.repeat(np.arange(len(start), dtype=np.int64), count)
+    count = np.maximum(np.ceil(end).astype(np.int64) - first_second, 1)
+    n, total = len(start), int(count.sum())
+    if total == n:  # every flow within one second: one slice each, all of it
+        return Seconds(
+            np.arange(n, dtype=np.int64), first_second, np.ones(n), np.ones(n, dtype=np.bool_)
+        )
     opens = np.cumsum(count) - count  # where each flow's slices begin
-    offset = np.arange(len(flow), dtype=np.int64) - np.repeat(opens, count)
-    second = first_second[flow] + offset
-    duration = (end - start)[flow]
-    overlap = np.minimum(end[flow], second + 1.0) - np.maximum(start[flow], second)
-    single = count[flow] == 1
-    safe = np.where(single, 1.0, duration)
-    share = np.where(single, 1.0, np.clip(overlap, 0.0, None) / safe)
-    return Seconds(flow, second, share, offset == 0)
+    flow = np.repeat(np.arange(n, dtype=np.int64), count)
+    second = np.repeat(first_second - opens, count) + np.arange(total, dtype=np.int64)
+    first = np.zeros(total, dtype=np.bool_)
+    first[opens] = True
+    share = np.ones(total)
+    # Only flows over several seconds need their share reckoned.
+    spread = np.flatnonzero(np.repeat(count > 1, count))
+    of, at = flow[spread], second[spread]
+    overlap = np.minimum(end[of], at + 1.0) - np.maximum(start[of], at)
+    share[spread] = np.clip(overlap, 0.0, None) / (end[of] - start[of])
+    return Seconds(flow, second, share, first)

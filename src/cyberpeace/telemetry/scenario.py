@@ -23,6 +23,9 @@ flows. Three layers, merged and sorted by start time:
 
 Client and reflector addresses outside the parties are random addresses from public-looking
 first octets: they stand for no one.
+
+The records are drawn into a compact IPv4 numpy layout (``_DRAFT``), private to this module, and
+handed out as one Arrow table of FLOW_SCHEMA (telemetry/schema.py), as every telemetry source's.
 """
 
 from __future__ import annotations
@@ -34,21 +37,30 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 
-from cyberpeace.telemetry.flows import (
-    ACK,
-    FIN,
-    PSH,
-    RST,
-    SYN,
-    TCP,
-    UDP,
-    Flows,
-    concat_flows,
-    empty_flows,
-)
+from cyberpeace.telemetry.protocols import ACK, FIN, PSH, RST, SYN, TCP, UDP
+from cyberpeace.telemetry.schema import to_batch, v4_mapped
 
+# The layout records are drawn in: host-order IPv4 addresses and float seconds.
+_DRAFT: Final = np.dtype(
+    [
+        ("start", "<f8"),
+        ("end", "<f8"),
+        ("src", "<u4"),
+        ("dst", "<u4"),
+        ("sport", "<u2"),
+        ("dport", "<u2"),
+        ("proto", "u1"),
+        ("tcp_flags", "u1"),
+        ("packets", "<u8"),
+        ("bytes", "<u8"),
+    ]
+)
+EXPORTER: Final = "demo-scenario"
+
+Flows = NDArray[np.void]  # records of _DRAFT
 Rng = np.random.Generator
 F64 = NDArray[np.float64]
 U32 = NDArray[np.uint32]
@@ -68,9 +80,9 @@ class Attack:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A flow batch sorted by start time, and the attacks hidden in it."""
+    """Flows (FLOW_SCHEMA) sorted by start time, and the attacks hidden in it."""
 
-    flows: Flows
+    flows: pa.Table
     attacks: tuple[Attack, ...]
     start: datetime
     end: datetime
@@ -149,7 +161,29 @@ def demo_scenario(start: datetime, seed: int = 7, minutes: int = 10) -> Scenario
     flows = flows[flows["start"] < t0 + minutes * 60]  # answers to the last second's requests
     flows = flows[np.argsort(flows["start"], kind="stable")]
     end = start + timedelta(minutes=minutes)
-    return Scenario(flows, tuple(attacks), start, end, tuple(authorised))
+    return Scenario(_arrow(flows), tuple(attacks), start, end, tuple(authorised))
+
+
+def _arrow(flows: Flows) -> pa.Table:
+    """The drawn records as FLOW_SCHEMA: microsecond times, IPv4-mapped addresses."""
+    columns: dict[str, NDArray[np.generic]] = {
+        "start": np.round(flows["start"] * 1e6).astype(np.int64),
+        "end": np.round(flows["end"] * 1e6).astype(np.int64),
+        "ip_version": np.full(len(flows), 4, dtype=np.uint8),
+        "src_addr": v4_mapped(flows["src"]),
+        "dst_addr": v4_mapped(flows["dst"]),
+        "src_port": flows["sport"],
+        "dst_port": flows["dport"],
+        "protocol": flows["proto"],
+        "tcp_flags": flows["tcp_flags"],
+        "packets": flows["packets"],
+        "bytes": flows["bytes"],
+    }
+    return pa.Table.from_batches([to_batch(columns, EXPORTER)])
+
+
+def concat_flows(parts: Sequence[Flows]) -> Flows:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=_DRAFT)
 
 
 def _times(first: float, last: float) -> tuple[datetime, datetime]:
@@ -200,7 +234,7 @@ def _ephemeral(rng: Rng, n: int) -> NDArray[np.uint16]:
 
 
 def _records(n: int, **columns: NDArray[np.generic] | float | int) -> Flows:
-    flows = empty_flows(n)
+    flows = np.zeros(n, dtype=_DRAFT)
     for name, values in columns.items():
         flows[name] = values
     return flows

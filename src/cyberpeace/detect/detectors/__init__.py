@@ -1,5 +1,12 @@
 """The built-in detectors, registered on import like any other."""
 
-from cyberpeace.detect.detectors import reflection, scan, volumetric
+from cyberpeace.detect.detectors import (
+    brute_force,
+    icmp_flood,
+    reflection,
+    scan,
+    syn_flood,
+    volumetric,
+)
 
-__all__ = ["reflection", "scan", "volumetric"]
+__all__ = ["brute_force", "icmp_flood", "reflection", "scan", "syn_flood", "volumetric"]

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
 from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
@@ -20,8 +21,8 @@ from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count, listing
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import per_destination
-from cyberpeace.telemetry.flows import UDP, Flows
+from cyberpeace.detect.windows import slices_per_destination
+from cyberpeace.telemetry.protocols import UDP
 
 
 @register
@@ -33,23 +34,28 @@ class Reflection:
     prior = 0.7  # the port signature and the many sources make an innocent cause unlikely
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        table = per_destination(batch, self.traffic(batch.flows, thresholds))
+        select = self.traffic(batch.flows, thresholds)
+        slices = slices_per_destination(batch)
+        pps = slices.spread(batch.packets, select)
+        bps = slices.spread(batch.bytes, select) * 8
+        # Sources cost a sort: count them only where a rate already reached its threshold.
+        loud = (pps >= thresholds.reflection_pps) | (bps >= thresholds.reflection_bps)
         rules = (
             Rule("sources", thresholds.reflection_sources, "distinct sources", required=True),
             Rule("pps", thresholds.reflection_pps, "packets/s"),
             Rule("bps", thresholds.reflection_bps, "bits/s"),
         )
         numbers = {
-            "sources": table.sources.astype(np.float64),
-            "pps": table.packets,
-            "bps": table.bytes * 8,
+            "sources": slices.distinct(batch.flows.src, select, loud).astype(np.float64),
+            "pps": pps,
+            "bps": bps,
         }
-        columns = {"window": table.second, "target": table.dst}
+        columns = {"window": slices.second, "target": slices.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
-        from_amplifier: NDArray[np.bool_] = (flows["proto"] == UDP) & np.isin(
-            flows["sport"], amplifiers().ports
+        from_amplifier: NDArray[np.bool_] = (flows.protocol == UDP) & np.isin(
+            flows.src_port, amplifiers().ports
         )
         return from_amplifier
 
@@ -68,11 +74,11 @@ class Reflection:
 def amplifier_mix(traffic: Flows) -> dict[str, dict[str, object]]:
     """Per amplifier source port, largest share of bytes first: protocol, share, reflectors."""
     table = amplifiers()
-    groups = group_by(traffic["sport"])
-    size = groups.sum(traffic["bytes"])
+    groups = group_by(traffic.src_port)
+    size = groups.sum(traffic.bytes)
     total = float(size.sum()) or 1.0
-    reflectors = groups.distinct(traffic["src"])
-    ports = groups.key(traffic["sport"])
+    reflectors = groups.distinct(traffic.src)
+    ports = groups.key(traffic.src_port)
     mix: dict[str, dict[str, object]] = {}
     for i in np.argsort(-size, kind="stable"):
         port = int(ports[i])

@@ -12,12 +12,11 @@ looks the same in flow records.
 
 from __future__ import annotations
 
-import ipaddress
-
 import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
@@ -25,24 +24,24 @@ from cyberpeace.detect.quantities import count, listing
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.detect.windows import SourceWindows, hosts_per_port, ports_per_host
-from cyberpeace.telemetry.flows import ACK, PSH, RST, SYN, TCP, Flows
+from cyberpeace.telemetry.protocols import ACK, PSH, RST, SYN, TCP
 
 
 def probes(flows: Flows, max_packets: int) -> NDArray[np.bool_]:
     """Records that look like scan probes (see the module docstring)."""
-    flags = flows["tcp_flags"]
-    small = (flows["proto"] == TCP) & (flows["packets"] <= max_packets)
+    flags = flows.tcp_flags
+    small = (flows.protocol == TCP) & (flows.packets <= max_packets)
     unacknowledged = (flags & ACK) == 0
     connect_probe = (flags & (SYN | ACK | RST | PSH)) == (SYN | ACK | RST)
     found: NDArray[np.bool_] = small & (unacknowledged | connect_probe)
     return found
 
 
-def _hits(table: SourceWindows, rule: Rule, window_s: int, prefix_len: int) -> Hits:
+def _hits(table: SourceWindows, rule: Rule, window_s: int) -> Hits:
     columns = {
         "window": table.window,
         "target": table.target,
-        "prefix_len": np.full(len(table.window), prefix_len, dtype=np.int64),
+        "prefix_len": table.prefix_len,
         "actor": table.src,
         "port": table.port,
     }
@@ -58,8 +57,8 @@ def _span(measures: Measures) -> str:
     return f"{seconds / 60:.1f} minutes" if seconds >= 120 else f"{seconds:.0f} seconds"
 
 
-def _source(episode: Episode) -> str:
-    return str(ipaddress.IPv4Address(episode.actor or 0))
+def _source(episode: Episode, traffic: Flows) -> str:
+    return traffic.addresses.text(episode.actor or 0)
 
 
 @register
@@ -74,15 +73,15 @@ class VerticalScan:
         select = probes(batch.flows, thresholds.probe_max_packets)
         table = ports_per_host(batch, select, thresholds.scan_window_s)
         rule = Rule("ports", thresholds.vertical_ports, "distinct ports on one host")
-        return _hits(table, rule, thresholds.scan_window_s, 32)
+        return _hits(table, rule, thresholds.scan_window_s)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         return probes(flows, thresholds.probe_max_packets)
 
     def explain(self, episode: Episode, traffic: Flows, measures: Measures) -> Explained:
-        ports = np.unique(traffic["dport"])
+        ports = np.unique(traffic.dst_port)
         summary = (
-            f"{_source(episode)} probed {count(len(ports))} TCP ports of the host "
+            f"{_source(episode, traffic)} probed {count(len(ports))} TCP ports of the host "
             f"in {_span(measures)} ({count(measures.packets)} probe packets)."
         )
         low, high = (int(ports.min()), int(ports.max())) if len(ports) else (0, 0)
@@ -100,9 +99,11 @@ class HorizontalScan:
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
         select = probes(batch.flows, thresholds.probe_max_packets)
         plen = thresholds.sweep_prefix_len
-        table = hosts_per_port(batch, select, thresholds.scan_window_s, plen)
-        rule = Rule("hosts", thresholds.horizontal_hosts, f"distinct hosts of one /{plen}")
-        return _hits(table, rule, thresholds.scan_window_s, plen)
+        plen6 = thresholds.sweep_prefix_len_v6
+        window = thresholds.scan_window_s
+        table = hosts_per_port(batch, select, window, plen, plen6)
+        unit = f"distinct hosts of one /{plen} (IPv6: /{plen6})"
+        return _hits(table, Rule("hosts", thresholds.horizontal_hosts, unit), window)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         return probes(flows, thresholds.probe_max_packets)
@@ -111,7 +112,8 @@ class HorizontalScan:
         listed = [str(p) for p in episode.ports]
         ports = f"port {listed[0]}" if len(listed) == 1 else "ports " + listing(listed)
         summary = (
-            f"{_source(episode)} probed {count(measures.hosts)} hosts of the network on TCP "
+            f"{_source(episode, traffic)} probed {count(measures.hosts)} hosts of the network "
+            f"on TCP "
             f"{ports} in {_span(measures)} ({count(measures.packets)} probe packets)."
         )
         return Explained(summary, {"hosts_probed": measures.hosts, "ports": list(episode.ports)})

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
@@ -20,9 +21,8 @@ from cyberpeace.detect.quantities import bit_rate, count
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.detect.windows import per_destination
-from cyberpeace.telemetry.flows import Flows
 
-_PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP"}
+_PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP", 58: "ICMPv6"}
 
 
 @register
@@ -60,9 +60,9 @@ class Volumetric:
 
 def protocol_mix(traffic: Flows) -> dict[str, float]:
     """Each IP protocol's share of the bytes, largest first."""
-    groups = group_by(traffic["proto"])
-    size = groups.sum(traffic["bytes"])
+    groups = group_by(traffic.protocol)
+    size = groups.sum(traffic.bytes)
     total = float(size.sum()) or 1.0
-    names = [_PROTOCOLS.get(int(p), f"protocol {int(p)}") for p in groups.key(traffic["proto"])]
+    names = [_PROTOCOLS.get(int(p), f"protocol {int(p)}") for p in groups.key(traffic.protocol)]
     ranked = sorted(zip(names, size, strict=True), key=lambda item: -item[1])
     return {name: round(float(value) / total, 4) for name, value in ranked}

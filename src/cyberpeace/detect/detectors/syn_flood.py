@@ -1,0 +1,78 @@
+"""TCP SYN floods: connection requests towards one host that never become connections.
+
+Each one-second window of TCP traffic towards a destination fires when its SYN-only records
+(SYN set and never an ACK: the client's half of a handshake that did not complete, RFC 9293
+section 3.5) reach ``syn_flood_pps`` packets/s or ``syn_flood_fps`` records/s, and make up at
+least ``syn_flood_share`` of the host's TCP records active in that second. A busy server takes
+as many SYNs, but its clients go on to acknowledge, so their records carry ACK and the share
+stays low. The flood fills the host's backlog of half-open connections (RFC 4987 section 3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cyberpeace.detect.episodes import Episode
+from cyberpeace.detect.flows import Flows
+from cyberpeace.detect.hits import Hits, Rule
+from cyberpeace.detect.intake import Batch
+from cyberpeace.detect.magnitude import Measures
+from cyberpeace.detect.quantities import count
+from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.thresholds import Thresholds
+from cyberpeace.detect.windows import slices_per_destination
+from cyberpeace.telemetry.protocols import ACK, SYN, TCP
+
+
+def syn_only(flows: Flows) -> NDArray[np.bool_]:
+    """TCP records with SYN and without ACK."""
+    found: NDArray[np.bool_] = (flows.protocol == TCP) & ((flows.tcp_flags & (SYN | ACK)) == SYN)
+    return found
+
+
+@register
+class SynFlood:
+    name = "syn-flood"
+    kind = "syn-flood"
+    stage: Stage = "attack"
+    version = 1
+    prior = 0.7  # the share of handshakes left open rules out a merely busy server
+
+    def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
+        tcp = batch.flows.protocol == TCP
+        slices = slices_per_destination(batch)
+        half_open = syn_only(batch.flows)
+        rules = (
+            Rule("syn_share", thresholds.syn_flood_share, "of the host's TCP flows", required=True),
+            Rule("syn_pps", thresholds.syn_flood_pps, "SYN packets/s"),
+            Rule("syn_fps", thresholds.syn_flood_fps, "SYN-only flows/s"),
+        )
+        numbers = {
+            "syn_share": slices.active(half_open) / np.maximum(slices.active(tcp), 1.0),
+            "syn_pps": slices.spread(batch.packets, half_open),
+            "syn_fps": slices.started(half_open),
+        }
+        columns = {"window": slices.second, "target": slices.dst}
+        return Hits.where_fired(1, rules, columns, numbers)
+
+    def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
+        tcp: NDArray[np.bool_] = flows.protocol == TCP
+        return tcp
+
+    def explain(self, episode: Episode, traffic: Flows, measures: Measures) -> Explained:
+        half_open = syn_only(traffic)
+        completed = int(((traffic.tcp_flags & ACK) != 0).sum())
+        share = float(half_open.mean()) if len(traffic) else 0.0
+        summary = (
+            f"SYN-only TCP records towards the host peaked at {count(measures.peak_fps)} new "
+            f"flows/s ({count(measures.peak_pps)} packets/s) from {count(measures.sources)} "
+            f"sources over {episode.windows} one-second windows; {share:.0%} of its TCP records "
+            f"never saw an ACK ({count(completed)} did)."
+        )
+        details = {
+            "syn_only_flows": int(half_open.sum()),
+            "flows_with_ack": completed,
+            "syn_only_share": round(share, 4),
+        }
+        return Explained(summary, details)

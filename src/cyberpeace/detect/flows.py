@@ -1,0 +1,127 @@
+"""The flows the detectors read: the Flow schema's columns they need, as numpy arrays.
+
+``read_flows`` takes a ``pa.Table`` or ``pa.RecordBatch`` of FLOW_SCHEMA (telemetry/schema.py)
+and keeps ten of its columns: times as float seconds since the epoch, addresses as the int64 ids
+of ``addresses.py`` (IPv4 and IPv6 alike), ports, protocol, TCP flags and counts as they are
+(the counts already scaled by the sampling rate). Columns, not records: every detector step is a
+whole-column numpy operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from cyberpeace.detect.addresses import Addresses
+from cyberpeace.telemetry.schema import FLOW_SCHEMA, addresses_of
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+Rows = NDArray[np.bool_] | NDArray[np.intp] | NDArray[np.int64] | slice
+
+NEEDED = (
+    "start",
+    "end",
+    "src_addr",
+    "dst_addr",
+    "src_port",
+    "dst_port",
+    "protocol",
+    "tcp_flags",
+    "packets",
+    "bytes",
+)
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Parallel columns, one row per flow record; ``addresses`` names the ids of src and dst."""
+
+    addresses: Addresses
+    start: F64  # seconds since the epoch, UTC
+    end: F64
+    src: I64  # address ids
+    dst: I64
+    src_port: NDArray[np.uint16]
+    dst_port: NDArray[np.uint16]
+    protocol: NDArray[np.uint8]
+    tcp_flags: NDArray[np.uint8]  # the OR of the flags of every packet (IPFIX tcpControlBits)
+    packets: NDArray[np.uint64]
+    bytes: NDArray[np.uint64]
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def take(self, rows: Rows) -> Flows:
+        """The rows a boolean mask, an index array or a slice picks."""
+        picked: dict[str, Any] = {
+            f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name != "addresses"
+        }
+        return replace(self, **picked)
+
+
+def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool_]]:
+    """The columns of ``flows``, and which rows lack a value in one of them (nulls read as 0).
+
+    Raises TypeError when ``flows`` is not Arrow data or lacks a needed FLOW_SCHEMA column, or
+    a column cannot be read as the schema's type.
+    """
+    if not isinstance(flows, pa.Table | pa.RecordBatch):
+        raise TypeError(
+            f"expected a pyarrow Table or RecordBatch in FLOW_SCHEMA, got {type(flows).__name__}"
+        )
+    missing_columns = [name for name in NEEDED if name not in flows.schema.names]
+    if missing_columns:
+        raise TypeError(f"the flows lack the FLOW_SCHEMA columns {missing_columns}")
+    columns = {name: _column(flows, name) for name in NEEDED}
+    missing = np.zeros(flows.num_rows, dtype=np.bool_)
+    for column in columns.values():
+        if column.null_count:
+            missing |= column.is_null().to_numpy(zero_copy_only=False)
+    src, dst = _addresses(columns["src_addr"]), _addresses(columns["dst_addr"])
+    table, (src_ids, dst_ids) = Addresses.encode(src, dst)
+    numbers = {name: _numbers(columns[name]) for name in NEEDED[4:]}
+    return (
+        Flows(
+            addresses=table,
+            start=_numbers(columns["start"].cast(pa.int64())) * 1e-6,
+            end=_numbers(columns["end"].cast(pa.int64())) * 1e-6,
+            src=src_ids,
+            dst=dst_ids,
+            **numbers,
+        ),
+        missing,
+    )
+
+
+def _column(flows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
+    column = flows.column(name)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    wanted = FLOW_SCHEMA.field(name).type
+    if column.type == wanted:
+        return column
+    try:
+        return column.cast(wanted)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise TypeError(f"column {name!r} is {column.type}, not {wanted}: {exc}") from None
+
+
+def _addresses(column: pa.Array) -> NDArray[np.bytes_]:
+    """A binary(16) column as numpy S16, without a copy when it holds no nulls."""
+    if column.null_count:
+        return addresses_of(column)
+    raw = np.frombuffer(column.buffers()[1], dtype=np.uint8)
+    start = column.offset * 16
+    return raw[start : start + 16 * len(column)].view("S16")
+
+
+def _numbers(column: pa.Array) -> NDArray[Any]:
+    if column.null_count:
+        column = column.fill_null(0)
+    values: NDArray[Any] = np.asarray(column.to_numpy(zero_copy_only=False))
+    return values
