@@ -360,12 +360,16 @@ def flows_retention(
 
 @app.command()
 def assess(
-    facts: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Facts file (YAML/JSON).")],
+    facts: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Facts file (YAML/JSON).")
+    ],
     mandate: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="Mandate whose terms apply.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The whole assessment as JSON.")] = False,
-    show_all: Annotated[bool, typer.Option("--all", help="Also list findings not engaged.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list findings not engaged.")
+    ] = False,
 ) -> None:
     """Assess an incident's facts against international law, the norms and the mandate's terms."""
     from cyberpeace.law import FactsError, assessment_text, load_facts

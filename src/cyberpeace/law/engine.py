@@ -81,7 +81,11 @@ class Evaluation:
         grounds = [t for t in (high, medium) if t.value is not False] or [high, medium]
         unknown = frozenset().union(*(t.unknown for t in (high, medium)))
         reasons = tuple(r for t in grounds for r in t.reasons)
-        return lowest, highest, Truth(True, min(high.confidence, medium.confidence), reasons, unknown)
+        return (
+            lowest,
+            highest,
+            Truth(True, min(high.confidence, medium.confidence), reasons, unknown),
+        )
 
     def _contradictions(self) -> tuple[list[str], set[str]]:
         found: list[str] = []
@@ -100,7 +104,9 @@ class Evaluation:
     def _judge(self, entry: Entry) -> Finding:
         applies = evaluate(entry.applies, self) if entry.applies else Truth(True)
         if applies.value is False:
-            return self._result(entry, 0, applies, ("does not apply because:", *applies.reasons), set())
+            return self._result(
+                entry, 0, applies, ("does not apply because:", *applies.reasons), set()
+            )
         if applies.value is None:
             return self._result(entry, None, applies, applies.reasons, set(applies.unknown))
         open_: set[str] = set()
@@ -119,7 +125,9 @@ class Evaluation:
         reasons = (*applies.reasons, *(["not met because:", *failed] if failed else []))
         return self._result(entry, None if open_ else 0, applies, reasons, open_ | assumed)
 
-    def _capped(self, entry: Entry, rank: int, applies: Truth, held: Truth, open_: set[str]) -> Finding:
+    def _capped(
+        self, entry: Entry, rank: int, applies: Truth, held: Truth, open_: set[str]
+    ) -> Finding:
         confidence = min(applies.confidence, held.confidence)
         capped = rank
         if confidence < self.knowledge.confidence["possibly"]:
@@ -136,7 +144,12 @@ class Evaluation:
         return self._result(entry, capped, truth, truth.reasons, open_)
 
     def _result(
-        self, entry: Entry, rank: int | None, truth: Truth, reasons: tuple[str, ...], missing: set[str]
+        self,
+        entry: Entry,
+        rank: int | None,
+        truth: Truth,
+        reasons: tuple[str, ...],
+        missing: set[str],
     ) -> Finding:
         level: Level = "cannot tell" if rank is None else LEVEL_NAMES[rank]
         return Finding(
@@ -154,7 +167,9 @@ class Evaluation:
         )
 
 
-def assess(facts: Facts, mandate: Mandate | None = None, knowledge: Knowledge | None = None) -> Assessment:
+def assess(
+    facts: Facts, mandate: Mandate | None = None, knowledge: Knowledge | None = None
+) -> Assessment:
     """Assess one incident's facts against the knowledge base and, if given, the mandate's terms."""
     knowledge = knowledge or load_knowledge()
     terms = term_entries(mandate) if mandate else []
@@ -200,8 +215,8 @@ def _factor(run: Evaluation, factor_id: str) -> FactorFinding:
     return FactorFinding(
         factor=factor.id,
         title=factor.title,
-        level=lowest if exact else "unknown",  # type: ignore[arg-type]
-        at_least=lowest,  # type: ignore[arg-type]
+        level=lowest if exact else "unknown",
+        at_least=lowest,
         reasons=list(truth.reasons),
         missing=[] if exact else sorted(truth.unknown),
     )
@@ -216,13 +231,19 @@ def _option(run: Evaluation, option: Option) -> ResponseOption:
                 requirement=requirement.id,
                 description=requirement.description,
                 required=requirement.required,
-                status="met" if truth.value else ("not met" if truth.value is False else "cannot tell"),
+                status="met"
+                if truth.value
+                else ("not met" if truth.value is False else "cannot tell"),
                 reasons=list(truth.reasons),
                 missing=sorted(truth.unknown),
             )
         )
     required = [s.status for s in statuses if s.required]
-    status = "not open" if "not met" in required else ("cannot tell" if "cannot tell" in required else "open")
+    status = (
+        "not open"
+        if "not met" in required
+        else ("cannot tell" if "cannot tell" in required else "open")
+    )
     return ResponseOption(
         option=option.id,
         title=option.title,

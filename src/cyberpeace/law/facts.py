@@ -28,7 +28,7 @@ class Fact(BaseModel, Generic[T]):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    value: T | Unknown = UNKNOWN
+    value: T | Unknown = "unknown"
     source: str = ""
     confidence: float = Field(1.0, ge=0.0, le=1.0)
 

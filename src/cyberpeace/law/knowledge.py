@@ -172,7 +172,9 @@ OTHER_FILES = ("conditions.yaml", "thresholds.yaml", "responses.yaml")
 def knowledge_texts() -> dict[str, str]:
     """The knowledge files' texts by name."""
     folder = resources.files("cyberpeace.law").joinpath("knowledge")
-    return {name: folder.joinpath(name).read_text("utf-8") for name in INSTRUMENT_FILES + OTHER_FILES}
+    return {
+        name: folder.joinpath(name).read_text("utf-8") for name in INSTRUMENT_FILES + OTHER_FILES
+    }
 
 
 def version_of(texts: dict[str, str]) -> str:
@@ -207,7 +209,7 @@ def knowledge_from_texts(texts: dict[str, str]) -> Knowledge:
         questions=tuple(thresholds.questions),
         named=named.named,
         contradictions=tuple(named.contradictions),
-        confidence=dict(named.confidence),
+        confidence={str(k): v for k, v in named.confidence.items()},
         options=tuple(responses.options),
         version=version_of(texts),
     )
@@ -248,7 +250,9 @@ def knowledge_problems(k: Knowledge) -> list[str]:
         problems += [f"{entry.id}.facts: unknown fact {f!r}" for f in entry.facts if f not in paths]
         if entry.kind in ("obligation", "norm", "threshold", "offence") and not entry.citation:
             problems.append(f"{entry.id}: no citation")
-    problems += [f"question {q.id}: unknown rule {q.rule!r}" for q in k.questions if q.rule not in rules]
+    problems += [
+        f"question {q.id}: unknown rule {q.rule!r}" for q in k.questions if q.rule not in rules
+    ]
     problems += _cycles(k)
     return problems
 
@@ -281,11 +285,11 @@ def _cycles(k: Knowledge) -> list[str]:
         if state.get(node) == 2:
             return
         if state.get(node) == 1:
-            problems.append("rules refer to each other in a cycle: " + " -> ".join(trail + [node]))
+            problems.append("rules refer to each other in a cycle: " + " -> ".join([*trail, node]))
             return
         state[node] = 1
         for nxt in sorted(edges.get(node, ())):
-            visit(nxt, trail + [node])
+            visit(nxt, [*trail, node])
         state[node] = 2
 
     for node in sorted(edges):

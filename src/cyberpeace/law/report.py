@@ -6,10 +6,22 @@ from cyberpeace.law.assessment import Assessment, Finding
 
 # How a level reads for kinds where "breached" would be the wrong word.
 _READS = {
-    "threshold": {"breached": "met", "likely breached": "likely met", "possibly breached": "possibly met"},
-    "attribution": {"breached": "met", "likely breached": "likely met", "possibly breached": "possibly met"},
+    "threshold": {
+        "breached": "met",
+        "likely breached": "likely met",
+        "possibly breached": "possibly met",
+    },
+    "attribution": {
+        "breached": "met",
+        "likely breached": "likely met",
+        "possibly breached": "possibly met",
+    },
     "characterisation": {"breached": "applies", "likely breached": "likely applies"},
-    "offence": {"breached": "matches", "likely breached": "likely matches", "possibly breached": "possibly matches"},
+    "offence": {
+        "breached": "matches",
+        "likely breached": "likely matches",
+        "possibly breached": "possibly matches",
+    },
 }
 
 
@@ -19,7 +31,8 @@ def level_text(finding: Finding) -> str:
 
 def assessment_text(assessment: Assessment, *, all_findings: bool = False) -> str:
     """Findings that are engaged or open (all of them with ``all_findings``), then the rest."""
-    lines = [f"assessment of {assessment.incident or 'the incident'} (knowledge {assessment.knowledge_version})"]
+    name = assessment.incident or "the incident"
+    lines = [f"assessment of {name} (knowledge {assessment.knowledge_version})"]
     for note in assessment.contradictions:
         lines.append(f"  contradiction: {note}")
     shown = [

@@ -26,12 +26,12 @@ def _entry(term: Term, mission: str) -> Entry:
         protected.append({"fact": "victim.safe_area_id", "in": list(term.protects.safe_areas)})
     if term.protects.sectors:
         protected.append({"fact": "victim.sector", "in": list(term.protects.sectors)})
-    in_force: list[Condition] = [
-        {"fact": "context.occurred_at", "at_least": term.effective_from}
-    ]
+    in_force: list[Condition] = [{"fact": "context.occurred_at", "at_least": term.effective_from}]
     if term.effective_until is not None:
         in_force.append({"fact": "context.occurred_at", "below": term.effective_until})
-    prohibited = sorted(vocabulary().conduct if ANY_OPERATION in term.prohibited else term.prohibited)
+    prohibited = sorted(
+        vocabulary().conduct if ANY_OPERATION in term.prohibited else term.prohibited
+    )
     applies: Condition = {
         "all": [
             {"fact": "attribution.party", "in": list(term.bound)},
