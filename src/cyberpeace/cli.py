@@ -408,5 +408,35 @@ def flows_retention(
     typer.echo(f"removed {len(removed)} hour(s) older than {keep}")
 
 
+@app.command()
+def assess(
+    facts: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Facts file (YAML/JSON).")
+    ],
+    mandate: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Mandate whose terms apply.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole assessment as JSON.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list findings not engaged.")
+    ] = False,
+) -> None:
+    """Assess an incident's facts against international law, the norms and the mandate's terms."""
+    from cyberpeace.law import FactsError, assessment_text, load_facts
+    from cyberpeace.law import assess as assess_facts
+
+    try:
+        incident = load_facts(facts)
+    except FactsError as exc:
+        for path, message in exc.problems:
+            typer.echo(f"{facts}: error: {path}: {message}", err=True)
+        raise typer.Exit(1) from None
+    result = assess_facts(incident, load_mandate(mandate) if mandate else None)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(assessment_text(result, all_findings=show_all))
+
+
 def main() -> None:
     app()
