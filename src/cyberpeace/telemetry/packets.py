@@ -25,7 +25,7 @@ Addresses are 16 bytes with IPv4 mapped as in schema.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -76,6 +76,8 @@ REASONS = (
     "truncated ICMP header",
 )
 _CODE = {reason: code for code, reason in enumerate(REASONS, start=1)}
+# The reasons that a wider look at the same frame may remove.
+TRUNCATED = np.array([code for reason, code in _CODE.items() if "truncated" in reason])
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,14 @@ class PacketHeaders:
     payload: after the TCP header with options, after the UDP header (length from its length
     field), or the whole transport for other protocols; offset -1 in later fragments and
     refused frames). Lengths are what the headers say; the bytes may extend past what was
-    captured. Refused frames have ``valid`` false and zeros elsewhere.
+    captured. Refused frames have ``valid`` false and zeros elsewhere; ``reason`` says why, per
+    frame (0 parsed, else 1 + the index of the reason in REASONS).
     """
 
     columns: dict[str, NDArray[Any]]
     valid: NDArray[np.bool_]
     problems: dict[str, int]
+    reason: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
 
 
 class _Frames:
@@ -167,7 +171,7 @@ def parse_headers(
     columns["ip_version"][valid] = version[valid]
     counts = np.bincount(reader.problem, minlength=len(REASONS) + 1)
     problems = {reason: int(counts[code]) for reason, code in _CODE.items() if counts[code]}
-    return PacketHeaders(columns=columns, valid=valid, problems=problems)
+    return PacketHeaders(columns=columns, valid=valid, problems=problems, reason=reader.problem)
 
 
 def _empty(n: int) -> dict[str, NDArray[Any]]:
@@ -319,10 +323,10 @@ def _ipv6(
         is_fragment &= walking
         length = np.where(header == AUTH, (reader.u8(at + 1) + 2) * 4, (reader.u8(at + 1) + 1) * 8)
         length[header == FRAGMENT] = 8
-        field = reader.u16(at + 2)
+        word = reader.u16(at + 2)
         fragment |= is_fragment
-        offset = np.where(is_fragment, (field >> 3) * 8, offset)
-        more = np.where(is_fragment, (field & 1) == 1, more)
+        offset = np.where(is_fragment, (word >> 3) * 8, offset)
+        more = np.where(is_fragment, (word & 1) == 1, more)
         ident = np.where(is_fragment, reader.u32(at + 4), ident)
         header = np.where(walking, reader.u8(at), header)
         at = np.where(walking, at + length, at)
