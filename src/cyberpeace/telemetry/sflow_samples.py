@@ -69,11 +69,6 @@ INTERFACE_FORMAT_SHIFT, INTERFACE_VALUE_MASK = 30, 0x3FFFFFFF
 SOURCE_INDEX_MASK = 0x00FFFFFF
 
 
-def padded(length: int) -> int:
-    """XDR pads opaque data to a multiple of 4 bytes (RFC 4506 section 4.10)."""
-    return (length + 3) & ~3
-
-
 @dataclass
 class Samples:
     """The flow samples of a burst of datagrams, field by field, ready to become columns.
@@ -104,7 +99,6 @@ class _Sample:
     next_hop: bytes | None = None
     src_as: int = 0
     dst_as: int = 0
-    refused_records: int = 0
 
 
 def read_datagram(data: bytes, samples: Samples, result: DecodeResult) -> None:
@@ -130,7 +124,10 @@ def read_datagram(data: bytes, samples: Samples, result: DecodeResult) -> None:
             refuse(result, f"sflow: header claims {count} samples, the datagram ends after {index}")
             return
         data_format, length = PAIR.unpack_from(data, offset)
-        start, end = offset + 8, offset + 8 + padded(length)
+        start, end = (
+            offset + 8,
+            offset + 8 + ((length + 3) & ~3),
+        )  # XDR pads opaque data to 4 bytes (RFC 4506 section 4.10)
         if end > size:
             refuse(
                 result,
@@ -139,27 +136,22 @@ def read_datagram(data: bytes, samples: Samples, result: DecodeResult) -> None:
             )
             return
         if data_format in (FLOW_SAMPLE, FLOW_SAMPLE_EXPANDED):
-            where = f"sflow: flow sample {index} at offset {offset}"
-            _flow_sample(data, start, start + length, data_format, samples, result, where)
+            problem, problems = _flow_sample(data, start, start + length, data_format, samples)
+            for text in problems if problem is None else [*problems, problem]:
+                refuse(result, f"sflow: flow sample {index} at offset {offset}: {text}")
         offset = end
     if offset != size:
         refuse(result, f"sflow: {size - offset} bytes after the last of {count} samples")
 
 
 def _flow_sample(
-    data: bytes,
-    start: int,
-    end: int,
-    data_format: int,
-    samples: Samples,
-    result: DecodeResult,
-    where: str,
-) -> None:
-    """One ``flow_sample`` or ``flow_sample_expanded`` (section 5) and its records."""
+    data: bytes, start: int, end: int, data_format: int, samples: Samples
+) -> tuple[str | None, list[str]]:
+    """One ``flow_sample`` or ``flow_sample_expanded`` (section 5) and its records: why the
+    sample is refused, if it is, and the problems of the records refused in it."""
     head = EXPANDED if data_format == FLOW_SAMPLE_EXPANDED else COMPACT
     if end - start < head.size:
-        refuse(result, f"{where}: {end - start} bytes, its header alone takes {head.size}")
-        return
+        return f"{end - start} bytes, its header alone takes {head.size}", []
     values = head.unpack_from(data, start)
     if head is EXPANDED:
         rate, domain = values[3], values[2]
@@ -169,33 +161,29 @@ def _flow_sample(
         rate, domain = values[2], values[1] & SOURCE_INDEX_MASK
         input_if, output_if = _interface(values[5]), _interface(values[6])
     if rate == 0:
-        refuse(result, f"{where}: sampling_rate 0 (one packet in none)")
-        return
+        return "sampling_rate 0 (one packet in none)", []
     count, offset = values[-1], start + head.size
     sample = _Sample()
-    for index in range(count):
+    problems: list[str] = []
+    for index in range(count):  # each record takes 8 bytes at least: bounded by the sample
         if offset + 8 > end:
-            refuse(result, f"{where}: claims {count} flow records, holds {index}")
-            return
+            return f"claims {count} flow records, holds {index}", problems
         data_format, length = PAIR.unpack_from(data, offset)
         body = offset + 8
-        offset = body + padded(length)
+        offset = body + ((length + 3) & ~3)
         if offset > end:
-            refuse(
-                result,
-                f"{where}: record {index} ({data_format >> 12}:{data_format & 0xFFF}) claims "
-                f"{length} bytes, {end - body} are left in the sample",
-            )
-            return
+            kind = f"{data_format >> 12}:{data_format & 0xFFF}"
+            left = end - body
+            return f"record {index} ({kind}) claims {length} bytes, {left} are left", problems
         problem = _record(data, body, length, data_format, sample)
         if problem is not None:
-            sample.refused_records += 1
-            refuse(result, f"{where}: record {index} ({data_format}): {problem}")
+            problems.append(f"record {index} ({data_format}): {problem}")
     if sample.header is None and sample.ip_record is None:
-        if not sample.refused_records:
-            refuse(result, f"{where}: no sampled_header, sampled_ipv4 or sampled_ipv6 record")
-        return
+        if problems:
+            return None, problems
+        return "no sampled_header, sampled_ipv4 or sampled_ipv6 record", []
     _commit(samples, sample, rate, domain, input_if, output_if)
+    return None, problems
 
 
 def _interface(value: int) -> int:
