@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 # Imported for their registration of the built-in decoders.
-from cyberpeace.telemetry import ipfix, netflow5, netflow9  # noqa: F401
+from cyberpeace.telemetry import ipfix, netflow5, netflow9, sflow  # noqa: F401
 from cyberpeace.telemetry.collecting import MAX_ERRORS
 from cyberpeace.telemetry.decoding import DecodeResult, FlowDecoder, decoder_factories
 

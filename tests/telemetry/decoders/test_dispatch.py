@@ -37,7 +37,8 @@ def test_sniff_names_the_protocol() -> None:
     decoder = FlowExportDecoder()
 
     assert [decoder.sniff(d) for d in (V5, V9, IPFIX)] == ["netflow-v5", "netflow-v9", "ipfix"]
-    assert decoder.sniff(b"\x00\x00\x00\x05" + bytes(40)) is None  # sFlow v5, not registered
+    assert decoder.sniff(b"\x00\x00\x00\x05" + bytes(40)) == "sflow-v5"
+    assert decoder.sniff(b"\x00\x00\x00\x04" + bytes(40)) is None  # sFlow v4 has no decoder
     assert decoder.sniff(b"") is None
 
 
