@@ -57,7 +57,9 @@ def test_several_listeners_ipv4_and_ipv6() -> None:
     listen = ["udp://127.0.0.1:0", "udp://127.0.0.1:0", "udp://[::1]:0"]
     with Collector(listen, [sink]) as collector:
         a, b, c = collector.addresses
-        assert c[0] == "::1" and len({a[1], b[1]}) == 2 and 0 not in (a[1], b[1], c[1])
+        assert c[0] == "::1"
+        assert len({a[1], b[1]}) == 2
+        assert 0 not in (a[1], b[1], c[1])
         send(first.datagrams, a, source="127.0.0.2")
         send(second.datagrams, b, source="127.0.0.3")
         send(third.datagrams, c)
@@ -106,7 +108,8 @@ def test_a_malformed_exporter_does_not_stall_another() -> None:
         counters = collector.counters()
 
     alone = FlowExportDecoder().decode_many(bad * 5, "127.0.0.9", 0)  # the good parts are kept
-    assert alone.flows > 0 and alone.malformed >= 5 * len(bad)
+    assert alone.flows > 0
+    assert alone.malformed >= 5 * len(bad)
     assert sink.by_exporter() == {"127.0.0.10": good.flows, "127.0.0.9": alone.flows}
     assert counters["127.0.0.10"].malformed == 0
     assert counters["127.0.0.9"].datagrams == 5 * len(bad)
@@ -132,7 +135,8 @@ def test_a_slow_sink_loses_whole_batches_and_a_fast_one_loses_nothing() -> None:
         totals = collector.totals()
 
     assert totals.dropped_bursts == 0
-    assert fast.flows == sent.flows and fast_c.dropped_batches == 0
+    assert fast.flows == sent.flows
+    assert fast_c.dropped_batches == 0
     assert slow_c.dropped_batches > 0
     assert slow.flows + slow_c.dropped_flows == sent.flows
     assert {t.num_rows for t in slow.tables} == {30}  # whole batches or nothing
@@ -158,7 +162,8 @@ def test_a_sink_that_raises_is_counted_and_the_others_go_on() -> None:
         broken_c, sink_c = collector.sink_counters()
 
     assert sink.flows == sent.flows
-    assert broken_c.name == "broken" and broken_c.errors == sink_c.batches >= 4
+    assert broken_c.name == "broken"
+    assert broken_c.errors == sink_c.batches >= 4
     assert broken_c.batches == 0
     assert broken_c.last_error == "RuntimeError: disk full"
 
@@ -232,7 +237,8 @@ def test_kernel_drops_are_read_from_the_socket() -> None:
     finally:
         receiver.close()
 
-    assert drops > 0 and read > 0
+    assert drops > 0
+    assert read > 0
     assert drops + read == 200
     assert receiver.kernel_drops() == drops  # kept after closing
 
