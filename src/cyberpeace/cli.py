@@ -341,6 +341,60 @@ def detect(
     raise typer.Exit(1 if result.failed else 0)
 
 
+@app.command()
+def sensor(
+    listen: Annotated[
+        list[str], typer.Option(help="udp://HOST:PORT to collect on (repeat for several).")
+    ],
+    archive: Archive = None,
+    api: Annotated[
+        str | None, typer.Option(help="HOST:PORT for /metrics and the counters API.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Collect NetFlow v5/v9 and IPFIX into the flow archive until SIGINT or SIGTERM."""
+    import logging
+
+    from cyberpeace.telemetry.collector import Collector
+    from cyberpeace.telemetry.listen import ListenAddressError, parse_host_port, parse_listen
+    from cyberpeace.telemetry.sensor import run_sensor
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        for url in listen:
+            parse_listen(url)
+        if api is not None:
+            parse_host_port(api)
+    except ListenAddressError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings(data_dir=data_dir)
+    root = _archive_root(archive, data_dir)
+
+    def ready(collector: Collector) -> None:
+        for host, port in collector.addresses:
+            typer.echo(f"listening on udp://{f'[{host}]' if ':' in host else host}:{port}")
+        if api is not None:
+            typer.echo(f"metrics on http://{api}/metrics")
+        typer.echo(f"archive: {root}")
+
+    try:
+        collector = run_sensor(settings, listen, root, api, on_ready=ready)
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for exporter, c in sorted(collector.counters().items()):
+        typer.echo(
+            f"{exporter}: {c.datagrams:,} datagrams, {c.flows:,} flows, {c.malformed:,} malformed, "
+            f"{c.unknown_template:,} unknown template, {c.dropped_flows:,} flows dropped"
+        )
+    totals = collector.totals()
+    typer.echo(
+        f"stopped: {totals.kernel_drops:,} datagrams dropped by the kernel, "
+        f"{totals.dropped_bursts:,} bursts dropped before decoding"
+    )
+
+
 @query_app.command("top-talkers")
 def query_top_talkers(
     by: Annotated[str, typer.Option(help="src or dst.")] = "src",
