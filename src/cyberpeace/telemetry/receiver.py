@@ -170,6 +170,8 @@ class Receiver:
                 pass
         except BlockingIOError:
             pass
+        if len(burst) >= self._max:  # bursts never exceed max_datagrams
+            burst = self._hand_off(burst)
         while True:
             try:
                 burst.append(self.socket.recvfrom(MAX_DATAGRAM))
