@@ -1,8 +1,8 @@
 """Real exporters reading a pcap, a tee that gives their datagrams to nfcapd, and our side.
 
-``export`` runs softflowd or pmacctd against a pcap; their datagrams reach a ``Tee`` on
-loopback, which keeps every datagram and forwards it, unchanged and in order, to nfcapd. The
-kept datagrams then go to ``collect``, our side: both collectors see the same input.
+``softflowd`` and ``pmacctd`` run an exporter against a pcap; ``run_export`` has it send to a
+``Tee`` on loopback, which keeps every datagram and forwards it, unchanged and in order, to
+nfcapd. The kept datagrams then go to ``collect``, our side: both collectors see the same input.
 
 ``collect`` sends the datagrams over loopback UDP to our live Collector (collector.py) when it is
 there, else to a plain socket whose datagrams FlowExportDecoder decodes: both paths decode with
