@@ -6,26 +6,20 @@ and byte totals must equal what nfdump reports. Skipped, with the reason, withou
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import socket
-import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
-from cyberpeace.telemetry.archive import address_text
 from cyberpeace.telemetry.formats import ReadError, detect_format, read_flows
 from cyberpeace.telemetry.netflow5 import NetflowV5Decoder
+from tests.telemetry.peers.exporters import pair_totals
+from tests.telemetry.peers.nfcapd import NFDUMP_MISSING, Nfcapd
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("nfcapd") is None or shutil.which("nfdump") is None,
-    reason="Debian's nfdump package is not installed",
-)
+pytestmark = pytest.mark.skipif(NFDUMP_MISSING, reason="Debian's nfdump package is not installed")
 
 HEADER = np.dtype(
     [
@@ -88,44 +82,17 @@ def _datagrams(count: int = 20) -> list[bytes]:
 @pytest.fixture(scope="module")
 def nfdump_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("capture")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    nfcapd = subprocess.Popen(
-        ["nfcapd", "-w", str(folder), "-p", str(port), "-b", "127.0.0.1", "-t", "86400"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    nfcapd = Nfcapd(folder / "nfcapd")
+    out = folder / "flows.csv"
     try:
-        time.sleep(1.0)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
             for datagram in _datagrams():
-                sender.sendto(datagram, ("127.0.0.1", port))
+                sender.sendto(datagram, ("127.0.0.1", nfcapd.port))
                 time.sleep(0.002)
-        time.sleep(0.5)
+        nfcapd.stop(out)
     finally:
-        nfcapd.send_signal(signal.SIGTERM)
-        nfcapd.wait(timeout=30)
-    out = folder.parent / "flows.csv"
-    with out.open("w") as handle:
-        subprocess.run(
-            ["nfdump", "-R", str(folder), "-o", "csv"],
-            stdout=handle,
-            check=True,
-            env=os.environ | {"TZ": "UTC"},
-        )
+        nfcapd.kill()
     return out
-
-
-def _totals(path_or_batches: object) -> Counter[tuple[str, str, str]]:
-    totals: Counter[tuple[str, str, str]] = Counter()
-    rows = path_or_batches if isinstance(path_or_batches, list) else []
-    for r in rows:
-        pair = (address_text(r["src_addr"]), address_text(r["dst_addr"]))
-        totals[(*pair, "flows")] += 1
-        totals[(*pair, "packets")] += r["packets"]
-        totals[(*pair, "bytes")] += r["bytes"]
-    return totals
 
 
 def test_our_totals_equal_nfdumps_per_pair(nfdump_csv: Path) -> None:
@@ -134,8 +101,8 @@ def test_our_totals_equal_nfdumps_per_pair(nfdump_csv: Path) -> None:
     assert theirs.malformed == 0
     assert theirs.flows.num_rows == 600
     decoded = NetflowV5Decoder().decode_many(_datagrams(), "127.0.0.1", 0)
-    ours = [row for batch in decoded.batches for row in batch.to_pylist()]
-    assert _totals(ours) == _totals(theirs.flows.to_pylist())
+    ours = pa.Table.from_batches(decoded.batches)
+    assert pair_totals(ours) == pair_totals(theirs.flows)
     row = theirs.flows.to_pylist()[0]
     assert (row["protocol"], row["tcp_flags"], row["input_if"], row["src_as"]) == (
         6,
