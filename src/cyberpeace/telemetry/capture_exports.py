@@ -168,6 +168,8 @@ def _fragmented(
     wanted = np.isin(group, group[likely])
     order = np.lexsort((columns["fragment_offset"][rows], group))
     order = order[wanted[order]]
+    if not len(order):
+        return
     bounds = np.flatnonzero(np.diff(group[order], prepend=-1) != 0)
     for members in np.split(rows[order], bounds[1:]):  # one loop step per candidate datagram
         datagram = _reassemble(capture, columns, members)

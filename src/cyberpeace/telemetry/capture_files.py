@@ -94,7 +94,7 @@ def read_capture(path: Path) -> Capture:
         return _classic(data, size, *CLASSIC_MAGICS[head])
     if head == SHB.to_bytes(4, "big"):
         return _pcapng(data, size)
-    raise CaptureError(f"{path}: not a pcap or pcapng file (starts {head.hex()})")
+    raise CaptureError(f"not a pcap or pcapng file (starts {head.hex()})")
 
 
 def _u32(data: NDArray[np.uint8], offset: NDArray[np.int64], order: str) -> NDArray[np.int64]:

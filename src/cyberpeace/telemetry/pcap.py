@@ -58,7 +58,7 @@ def read_pcap(
     try:
         capture = read_capture(path)
     except CaptureError as error:
-        raise ReadError(str(error)) from None
+        raise ReadError(f"{path}: {error}") from None
     source = str(path)
     if not len(capture.offset) and capture.malformed:
         raise ReadError(f"{source}: no readable packet: {'; '.join(capture.errors[:3])}")
