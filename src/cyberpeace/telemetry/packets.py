@@ -136,9 +136,13 @@ class _Frames:
     def u32(self, offset: NDArray[np.int64]) -> NDArray[np.int64]:
         return self.u16(offset) << 16 | self.u16(offset + 2)
 
-    def block(self, offset: NDArray[np.int64], size: int) -> NDArray[np.uint8]:
-        columns = np.clip(offset[:, None] + np.arange(size), 0, self.width - 1)
-        block: NDArray[np.uint8] = self.frames[self.rows[:, None], columns]
+    def block(
+        self, offset: NDArray[np.int64], size: int, where: NDArray[np.bool_]
+    ) -> NDArray[np.uint8]:
+        """``size`` bytes from ``offset`` of the rows of ``where`` only."""
+        rows = np.flatnonzero(where)
+        columns = np.clip(offset[rows, None] + np.arange(size), 0, self.width - 1)
+        block: NDArray[np.uint8] = self.frames[rows[:, None], columns]
         return block
 
 
@@ -260,8 +264,10 @@ def _link_layer(
     return l3, version
 
 
-def _addresses(reader: _Frames, offset: NDArray[np.int64], size: int) -> NDArray[np.bytes_]:
-    raw = reader.block(offset, size)
+def _addresses(
+    reader: _Frames, offset: NDArray[np.int64], size: int, where: NDArray[np.bool_]
+) -> NDArray[np.bytes_]:
+    raw = reader.block(offset, size, where)
     if size == 4:
         mapped = np.zeros((len(raw), 16), dtype=np.uint8)
         mapped[:, 10:12] = 0xFF
@@ -295,8 +301,8 @@ def _ipv4(
     _put(out, rows, "fragment_id", reader.u16(l3 + 4))
     _put(out, rows, "transport_offset", l3 + ihl)
     _put(out, rows, "transport_length", total - ihl)
-    out["src_addr"][rows] = _addresses(reader, l3 + 12, 4)[rows]
-    out["dst_addr"][rows] = _addresses(reader, l3 + 16, 4)[rows]
+    out["src_addr"][rows] = _addresses(reader, l3 + 12, 4, rows)
+    out["dst_addr"][rows] = _addresses(reader, l3 + 16, 4, rows)
 
 
 def _ipv6(
@@ -347,8 +353,8 @@ def _ipv6(
     _put(out, rows, "fragment_id", ident)
     _put(out, rows, "transport_offset", at)
     _put(out, rows, "transport_length", payload - (at - l3 - 40))
-    out["src_addr"][rows] = _addresses(reader, l3 + 8, 16)[rows]
-    out["dst_addr"][rows] = _addresses(reader, l3 + 24, 16)[rows]
+    out["src_addr"][rows] = _addresses(reader, l3 + 8, 16, rows)
+    out["dst_addr"][rows] = _addresses(reader, l3 + 24, 16, rows)
 
 
 def _transport(reader: _Frames, version: NDArray[np.int64], out: dict[str, NDArray[Any]]) -> None:
