@@ -19,16 +19,16 @@ import numpy as np
 import pyarrow as pa
 
 import cyberpeace.detect.detectors  # noqa: F401  (registers the built-in detectors)
-from cyberpeace.detect.addresses import Addresses
+from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.intake import Batch, FlowCounts, take_in
-from cyberpeace.detect.magnitude import Measures, measure
+from cyberpeace.detect.magnitude import Measures, PerSecond, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
 from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
-from cyberpeace.detect.sources import top_sources
+from cyberpeace.detect.sources import SourceTotals, source_totals, top_sources
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.mission import NO_MATCH, Borders
 
@@ -50,6 +50,7 @@ class _Draft:
     detector: Detector
     episode: Episode
     traffic: Flows
+    totals: SourceTotals
     measures: Measures
     explained: Explained
     target: str
@@ -131,21 +132,33 @@ def _chosen(names: Iterable[str] | None) -> list[Detector]:
 def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thresholds) -> _Draft:
     """Gather an episode's records: the detector's traffic towards the target, from the actor,
     on the ports, during the episode and one window either side (scans rarely align with
-    windows, and a flood's first packets precede its first full window)."""
+    windows, and a flood's first packets precede its first full window).
+
+    A detector that names the traffic ``classes`` it counts (``cells.py``) and finds floods
+    towards one host has its records found and its rates read through the cells."""
     first, after = episode.first - episode.window_s, episode.after + episode.window_s
-    active = batch.active(first, after)
-    mask = detector.traffic(active, thresholds)
-    mask &= batch.addresses.network_of(active.dst, episode.prefix_len) == episode.target
-    if episode.actor is not None:
-        mask &= active.src == episode.actor
-    if episode.ports:
-        mask &= np.isin(active.dst_port, episode.ports)
-    traffic = active.take(mask)
-    measures = measure(traffic, first, after)
+    classes: tuple[int, ...] | None = getattr(detector, "classes", None)
+    host_len = 32 if episode.target < V6_BASE else 128
+    per_second: PerSecond | None = None
+    if classes is not None and episode.actor is None and episode.prefix_len == host_len:
+        traffic = batch.towards(episode.target, first, after, classes)
+        per_second = batch.cells.per_second(episode.target, classes, first, after)
+    else:
+        active = batch.active(first, after)
+        mask = detector.traffic(active, thresholds)
+        mask &= batch.addresses.network_of(active.dst, episode.prefix_len) == episode.target
+        if episode.actor is not None:
+            mask &= active.src == episode.actor
+        if episode.ports:
+            mask &= np.isin(active.dst_port, episode.ports)
+        traffic = active.take(mask)
+    totals = source_totals(traffic)
+    measures = measure(traffic, first, after, per_second, len(totals))
     return _Draft(
         detector,
         episode,
         traffic,
+        totals,
         measures,
         detector.explain(episode, traffic, measures),
         batch.addresses.text(episode.target, episode.prefix_len),
@@ -231,7 +244,7 @@ def _detection(
         severity=level,
         confidence=confidence,
         magnitude=measures.as_magnitude(episode.windows),
-        sources=top_sources(draft.traffic, borders, TOP_SOURCES),
+        sources=top_sources(draft.traffic, borders, TOP_SOURCES, draft.totals),
         explanation=explanation,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -11,13 +13,34 @@ from cyberpeace.detect.groups import group_by
 from cyberpeace.mission import NO_MATCH, Borders
 
 
-def top_sources(traffic: Flows, borders: Borders | None, limit: int) -> list[Source]:
-    """Up to ``limit`` sources, most bytes first (ties by address); share is of all bytes."""
-    if len(traffic) == 0:
-        return []
+@dataclass(frozen=True)
+class SourceTotals:
+    """Packets and bytes per distinct source address of some traffic."""
+
+    address: NDArray[np.int64]
+    packets: NDArray[np.float64]
+    bytes: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.address)
+
+
+def source_totals(traffic: Flows) -> SourceTotals:
+    """The traffic summed per source (one sort of the sources)."""
     groups = group_by(traffic.src)
     addresses = groups.key(traffic.src).astype(np.int64)
-    packets, size = groups.sum(traffic.packets), groups.sum(traffic.bytes)
+    return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
+
+
+def top_sources(
+    traffic: Flows, borders: Borders | None, limit: int, totals: SourceTotals | None = None
+) -> list[Source]:
+    """Up to ``limit`` sources, most bytes first (ties by address); share is of all bytes.
+    ``totals`` are the traffic's ``source_totals``, when reckoned already."""
+    if len(traffic) == 0:
+        return []
+    totals = totals or source_totals(traffic)
+    addresses, packets, size = totals.address, totals.packets, totals.bytes
     weight, total = (size, float(size.sum())) if size.sum() > 0 else (packets, packets.sum())
     top = np.lexsort((addresses, -weight))[:limit]
     chosen = addresses[top]
