@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from cyberpeace.detect.amplifiers import amplifiers
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
+from cyberpeace.detect.hyperloglog import HyperLogLog
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
 
@@ -55,6 +56,7 @@ _SECOND_SHIFT = _DST_BITS + _CLASS_BITS
 _KEY_BITS = 63
 _CHUNK_RUNS = 1 << 18
 _EPOCH_BITS = 25
+EXACT_SOURCES_UP_TO = 1 << 23
 
 
 @cache
@@ -198,10 +200,17 @@ def of_classes(kind: U8, classes: tuple[int, ...]) -> NDArray[np.bool_]:
 
 
 def distinct_sources(
-    cells: Cells, flows: Flows, pairs: DestinationTotals, classes: tuple[int, ...]
+    cells: Cells,
+    flows: Flows,
+    pairs: DestinationTotals,
+    classes: tuple[int, ...],
+    exact_up_to: int = EXACT_SOURCES_UP_TO,
 ) -> I64:
     """For each (second, destination) row of ``pairs``, the distinct sources of the records of
-    ``classes`` active in that second (records over several seconds count in each)."""
+    ``classes`` active in that second (records over several seconds count in each).
+
+    Exact (one sort) up to ``exact_up_to`` (second, source) pairs; beyond, estimated by one
+    HyperLogLog per row (``hyperloglog.py``, 1.6 % standard error, 4 KiB per row)."""
     if len(pairs.second) == 0:
         return np.zeros(0, dtype=np.int64)
     seconds = distinct(pairs.second)
@@ -218,7 +227,12 @@ def distinct_sources(
         (then[spans] << _DST_BITS) | src[spans],
         _long_keys(cells, flows, seconds, wanted, inside),
     ]
-    unique = distinct(np.concatenate(keys))
+    every = np.concatenate(keys)
+    if len(every) > exact_up_to:  # bounded memory: one HyperLogLog per (second, destination)
+        sketch = HyperLogLog(len(wanted))
+        sketch.add(every & ((1 << _DST_BITS) - 1), every >> _DST_BITS)
+        return np.round(sketch.estimate()).astype(np.int64)
+    unique = distinct(every)
     counts: I64 = np.bincount(unique >> _DST_BITS, minlength=len(wanted)).astype(np.int64)
     return counts
 

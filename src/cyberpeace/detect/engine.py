@@ -24,11 +24,12 @@ from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
 from cyberpeace.detect.flows import Flows
+from cyberpeace.detect.hyperloglog import HyperLogLog
 from cyberpeace.detect.intake import Batch, FlowCounts, take_in
 from cyberpeace.detect.magnitude import Measures, PerSecond, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
 from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
-from cyberpeace.detect.sources import SourceTotals, source_totals, top_sources
+from cyberpeace.detect.sources import EXACT_UP_TO, SourceTotals, source_totals, top_sources
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.mission import NO_MATCH, Borders
 
@@ -153,7 +154,12 @@ def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thres
             mask &= np.isin(active.dst_port, episode.ports)
         traffic = active.take(mask)
     totals = source_totals(traffic)
-    measures = measure(traffic, first, after, per_second, len(totals))
+    sources = len(totals)
+    if len(traffic) > EXACT_UP_TO:  # the totals hold the heavy sources only: estimate the rest
+        sketch = HyperLogLog()
+        sketch.add(traffic.src)
+        sources = round(float(sketch.estimate()[0]))
+    measures = measure(traffic, first, after, per_second, sources)
     return _Draft(
         detector,
         episode,

@@ -10,7 +10,11 @@ from numpy.typing import NDArray
 from cyberpeace.detect.detection import Source
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.heavy_hitters import HeavyHitters
 from cyberpeace.mission import NO_MATCH, Borders
+
+EXACT_UP_TO = 1 << 22
+HEAVY_CAPACITY = 1_000
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,14 @@ class SourceTotals:
         return len(self.address)
 
 
-def source_totals(traffic: Flows) -> SourceTotals:
-    """The traffic summed per source (one sort of the sources)."""
+def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotals:
+    """The traffic summed per source (one sort of the sources); beyond ``exact_up_to`` records,
+    only the heaviest sources by bytes (``heavy_hitters.py``) summed exactly, so that memory
+    stays bounded with millions of sources."""
+    if len(traffic) > exact_up_to:
+        summary = HeavyHitters(HEAVY_CAPACITY)
+        summary.add(traffic.src, traffic.bytes)
+        traffic = traffic.take(np.isin(traffic.src, summary.keys))
     groups = group_by(traffic.src)
     addresses = groups.key(traffic.src).astype(np.int64)
     return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
