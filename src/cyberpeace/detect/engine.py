@@ -21,6 +21,7 @@ import pyarrow as pa
 import cyberpeace.detect.detectors  # noqa: F401  (registers the built-in detectors)
 from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.allow_list import AllowList
+from cyberpeace.detect.baselines import Baselines
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
 from cyberpeace.detect.flows import Flows
@@ -98,8 +99,12 @@ def analyse(
     criticality: Mapping[str, str] | None = None,
     detectors: Iterable[str] | None = None,
     now: float | None = None,
+    baselines: Baselines | None = None,
 ) -> Analysis:
-    """As ``detect``, and also say how many records were examined, refused and allow-listed."""
+    """As ``detect``, and also say how many records were examined, refused and allow-listed.
+
+    ``baselines`` (kept by the caller from batch to batch) also learns from the batch and adds
+    its detections of hosts and safe areas above their own baselines (``baselines.py``)."""
     chosen = _chosen(detectors)
     allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
     batch, counts = take_in(flows, allowed, thresholds, now)
@@ -115,6 +120,8 @@ def analyse(
         _detection(d, related[i], batch.addresses, borders, criticality or {}, counts)
         for i, d in enumerate(drafts)
     ]
+    if baselines is not None:
+        detections += baselines.observe(batch, borders)
     detections.sort(key=lambda d: (d.start, d.detector, d.target))
     return Analysis(detections, counts)
 
