@@ -30,13 +30,21 @@ from cyberpeace.detect.intake import Batch, FlowCounts, take_in
 from cyberpeace.detect.magnitude import Measures, PerSecond, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
 from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
-from cyberpeace.detect.sources import EXACT_UP_TO, SourceTotals, source_totals, top_sources
+from cyberpeace.detect.sources import (
+    EXACT_UP_TO,
+    SourceTotals,
+    source_totals,
+    top_order,
+    top_sources,
+)
 from cyberpeace.detect.thresholds import Thresholds
+from cyberpeace.detect.traceback import trace
 from cyberpeace.mission import NO_MATCH, Borders
 
 TOP_SOURCES = 10
 MAX_RUNS_SHOWN = 20
 _DEFAULTS = Thresholds()
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ def detect(
     criticality: Mapping[str, str] | None = None,
     detectors: Iterable[str] | None = None,
     now: float | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> list[Detection]:
     """The detections in ``flows`` (a pa.Table or pa.RecordBatch of FLOW_SCHEMA, IPv4 and IPv6
     alike), ordered by start.
@@ -87,6 +96,7 @@ def detect(
         criticality=criticality,
         detectors=detectors,
         now=now,
+        countries=countries,
     ).detections
 
 
@@ -100,11 +110,14 @@ def analyse(
     detectors: Iterable[str] | None = None,
     now: float | None = None,
     baselines: Baselines | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> Analysis:
     """As ``detect``, and also say how many records were examined, refused and allow-listed.
 
     ``baselines`` (kept by the caller from batch to batch) also learns from the batch and adds
-    its detections of hosts and safe areas above their own baselines (``baselines.py``)."""
+    its detections of hosts and safe areas above their own baselines (``baselines.py``).
+    ``countries`` maps party ids to their country (``traceback.countries_of``) for the
+    traceback of each detection's sources."""
     chosen = _chosen(detectors)
     allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
     batch, counts = take_in(flows, allowed, thresholds, now)
@@ -117,7 +130,7 @@ def analyse(
     ]
     related = _related(drafts)
     detections = [
-        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts)
+        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts, countries)
         for i, d in enumerate(drafts)
     ]
     if baselines is not None:
@@ -209,6 +222,7 @@ def _detection(
     borders: Borders | None,
     criticality: Mapping[str, str],
     counts: FlowCounts,
+    countries: Mapping[str, str] | None = None,
 ) -> Detection:
     detector, episode, measures = draft.detector, draft.episode, draft.measures
     party, safe_area = _place(borders, addresses, episode.target)
@@ -246,6 +260,9 @@ def _detection(
             f"The {names} detector also fired on {draft.target} at overlapping times; "
             "the detections may describe the same traffic."
         )
+    sources = top_sources(draft.traffic, borders, TOP_SOURCES, draft.totals)
+    shown = draft.totals.address[top_order(draft.totals, TOP_SOURCES)] if sources else _NONE
+    traced = trace(detector.kind, draft.traffic, draft.totals, shown, borders, countries or {})
     return Detection(
         detector=detector.name,
         kind=detector.kind,
@@ -257,8 +274,9 @@ def _detection(
         severity=level,
         confidence=confidence,
         magnitude=measures.as_magnitude(episode.windows),
-        sources=top_sources(draft.traffic, borders, TOP_SOURCES, draft.totals),
+        sources=sources,
         explanation=explanation,
+        traceback=traced,
     )
 
 

@@ -42,6 +42,13 @@ def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotal
     return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
 
 
+def top_order(totals: SourceTotals, limit: int) -> NDArray[np.intp]:
+    """Which of ``totals`` are the ``limit`` largest: most bytes (else packets), then address."""
+    weight = totals.bytes if totals.bytes.sum() > 0 else totals.packets
+    order: NDArray[np.intp] = np.lexsort((totals.address, -weight))[:limit]
+    return order
+
+
 def top_sources(
     traffic: Flows, borders: Borders | None, limit: int, totals: SourceTotals | None = None
 ) -> list[Source]:
@@ -52,7 +59,7 @@ def top_sources(
     totals = totals or source_totals(traffic)
     addresses, packets, size = totals.address, totals.packets, totals.bytes
     weight, total = (size, float(size.sum())) if size.sum() > 0 else (packets, packets.sum())
-    top = np.lexsort((addresses, -weight))[:limit]
+    top = top_order(totals, limit)
     chosen = addresses[top]
     ports = main_source_port(traffic, chosen)
     table = traffic.addresses
