@@ -310,6 +310,7 @@ def detect(
 
     from cyberpeace.detect import analyse, criticality_of
     from cyberpeace.detect.summary import summary, summary_line
+    from cyberpeace.detect.traceback import countries_of
     from cyberpeace.mission import Borders
     from cyberpeace.telemetry.ingest import ingest as ingest_files
 
@@ -317,7 +318,7 @@ def detect(
     for report in result.files:
         if report.error:
             typer.echo(f"{report.path}: refused: {report.error}", err=True)
-    borders, allow, criticality = None, [], {}
+    borders, allow, criticality, countries = None, [], {}, {}
     if mandate is not None:
         try:
             loaded = load_mandate(mandate)
@@ -327,7 +328,10 @@ def detect(
         borders = Borders.from_mandate(loaded)
         allow = [entry.prefix for entry in loaded.allow_list]
         criticality = criticality_of(loaded)
-    found = analyse(result.flows, borders, allow_list=allow, criticality=criticality)
+        countries = countries_of(loaded)
+    found = analyse(
+        result.flows, borders, allow_list=allow, criticality=criticality, countries=countries
+    )
     for detection in found.detections:
         line = json.dumps(summary(detection), allow_nan=False) if as_json else None
         typer.echo(line or summary_line(detection))

@@ -7,6 +7,7 @@ with ``@register`` (see ``registry.py``).
 
 from cyberpeace.detect.addresses import Addresses
 from cyberpeace.detect.allow_list import AllowList
+from cyberpeace.detect.baselines import Baselines, BaselineSettings
 from cyberpeace.detect.detection import Detection, Severity, Source
 from cyberpeace.detect.engine import Analysis, analyse, detect
 from cyberpeace.detect.episodes import Episode, RuleOutcome
@@ -22,6 +23,8 @@ __all__ = [
     "Addresses",
     "AllowList",
     "Analysis",
+    "BaselineSettings",
+    "Baselines",
     "Batch",
     "Detection",
     "Detector",

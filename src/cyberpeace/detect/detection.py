@@ -23,6 +23,28 @@ class Source(BaseModel):
     port: int | None = None
 
 
+class TracedSource(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    asn: int | None = None
+    party: str | None = None
+    country: str | None = None
+    role: str = Field(description="source, or reflector (abused, not an attacker)")
+    special_purpose: str | None = Field(None, description="The bogon block it lies in, if any.")
+
+
+class Traceback(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sources: list[TracedSource]
+    distinct_sources: int
+    special_purpose_share: float = Field(ge=0, le=1, description="Of the bytes, from bogons.")
+    spoofing_signs: list[str]
+    reflectors: bool
+    explanation: str
+
+
 class Detection(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -39,4 +61,7 @@ class Detection(BaseModel):
     sources: list[Source] = []
     explanation: dict[str, Any] = Field(
         description="Which numbers, against which threshold, in which window."
+    )
+    traceback: Traceback | None = Field(
+        None, description="Where the sources are, and the signs that they are spoofed."
     )

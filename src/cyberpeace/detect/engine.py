@@ -19,22 +19,32 @@ import numpy as np
 import pyarrow as pa
 
 import cyberpeace.detect.detectors  # noqa: F401  (registers the built-in detectors)
-from cyberpeace.detect.addresses import Addresses
+from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.allow_list import AllowList
+from cyberpeace.detect.baselines import Baselines
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
 from cyberpeace.detect.flows import Flows
+from cyberpeace.detect.hyperloglog import HyperLogLog
 from cyberpeace.detect.intake import Batch, FlowCounts, take_in
-from cyberpeace.detect.magnitude import Measures, measure
+from cyberpeace.detect.magnitude import Measures, PerSecond, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
 from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
-from cyberpeace.detect.sources import top_sources
+from cyberpeace.detect.sources import (
+    EXACT_UP_TO,
+    SourceTotals,
+    source_totals,
+    top_order,
+    top_sources,
+)
 from cyberpeace.detect.thresholds import Thresholds
+from cyberpeace.detect.traceback import trace
 from cyberpeace.mission import NO_MATCH, Borders
 
 TOP_SOURCES = 10
 MAX_RUNS_SHOWN = 20
 _DEFAULTS = Thresholds()
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class _Draft:
     detector: Detector
     episode: Episode
     traffic: Flows
+    totals: SourceTotals
     measures: Measures
     explained: Explained
     target: str
@@ -64,6 +75,7 @@ def detect(
     criticality: Mapping[str, str] | None = None,
     detectors: Iterable[str] | None = None,
     now: float | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> list[Detection]:
     """The detections in ``flows`` (a pa.Table or pa.RecordBatch of FLOW_SCHEMA, IPv4 and IPv6
     alike), ordered by start.
@@ -84,6 +96,7 @@ def detect(
         criticality=criticality,
         detectors=detectors,
         now=now,
+        countries=countries,
     ).detections
 
 
@@ -96,8 +109,15 @@ def analyse(
     criticality: Mapping[str, str] | None = None,
     detectors: Iterable[str] | None = None,
     now: float | None = None,
+    baselines: Baselines | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> Analysis:
-    """As ``detect``, and also say how many records were examined, refused and allow-listed."""
+    """As ``detect``, and also say how many records were examined, refused and allow-listed.
+
+    ``baselines`` (kept by the caller from batch to batch) also learns from the batch and adds
+    its detections of hosts and safe areas above their own baselines (``baselines.py``).
+    ``countries`` maps party ids to their country (``traceback.countries_of``) for the
+    traceback of each detection's sources."""
     chosen = _chosen(detectors)
     allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
     batch, counts = take_in(flows, allowed, thresholds, now)
@@ -110,9 +130,11 @@ def analyse(
     ]
     related = _related(drafts)
     detections = [
-        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts)
+        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts, countries)
         for i, d in enumerate(drafts)
     ]
+    if baselines is not None:
+        detections += baselines.observe(batch, borders)
     detections.sort(key=lambda d: (d.start, d.detector, d.target))
     return Analysis(detections, counts)
 
@@ -131,21 +153,38 @@ def _chosen(names: Iterable[str] | None) -> list[Detector]:
 def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thresholds) -> _Draft:
     """Gather an episode's records: the detector's traffic towards the target, from the actor,
     on the ports, during the episode and one window either side (scans rarely align with
-    windows, and a flood's first packets precede its first full window)."""
+    windows, and a flood's first packets precede its first full window).
+
+    A detector that names the traffic ``classes`` it counts (``cells.py``) and finds floods
+    towards one host has its records found and its rates read through the cells."""
     first, after = episode.first - episode.window_s, episode.after + episode.window_s
-    active = batch.active(first, after)
-    mask = detector.traffic(active, thresholds)
-    mask &= batch.addresses.network_of(active.dst, episode.prefix_len) == episode.target
-    if episode.actor is not None:
-        mask &= active.src == episode.actor
-    if episode.ports:
-        mask &= np.isin(active.dst_port, episode.ports)
-    traffic = active.take(mask)
-    measures = measure(traffic, first, after)
+    classes: tuple[int, ...] | None = getattr(detector, "classes", None)
+    host_len = 32 if episode.target < V6_BASE else 128
+    per_second: PerSecond | None = None
+    if classes is not None and episode.actor is None and episode.prefix_len == host_len:
+        traffic = batch.towards(episode.target, first, after, classes)
+        per_second = batch.cells.per_second(episode.target, classes, first, after)
+    else:
+        active = batch.active(first, after)
+        mask = detector.traffic(active, thresholds)
+        mask &= batch.addresses.network_of(active.dst, episode.prefix_len) == episode.target
+        if episode.actor is not None:
+            mask &= active.src == episode.actor
+        if episode.ports:
+            mask &= np.isin(active.dst_port, episode.ports)
+        traffic = active.take(mask)
+    totals = source_totals(traffic)
+    sources = len(totals)
+    if len(traffic) > EXACT_UP_TO:  # the totals hold the heavy sources only: estimate the rest
+        sketch = HyperLogLog()
+        sketch.add(traffic.src)
+        sources = round(float(sketch.estimate()[0]))
+    measures = measure(traffic, first, after, per_second, sources)
     return _Draft(
         detector,
         episode,
         traffic,
+        totals,
         measures,
         detector.explain(episode, traffic, measures),
         batch.addresses.text(episode.target, episode.prefix_len),
@@ -183,6 +222,7 @@ def _detection(
     borders: Borders | None,
     criticality: Mapping[str, str],
     counts: FlowCounts,
+    countries: Mapping[str, str] | None = None,
 ) -> Detection:
     detector, episode, measures = draft.detector, draft.episode, draft.measures
     party, safe_area = _place(borders, addresses, episode.target)
@@ -220,6 +260,9 @@ def _detection(
             f"The {names} detector also fired on {draft.target} at overlapping times; "
             "the detections may describe the same traffic."
         )
+    sources = top_sources(draft.traffic, borders, TOP_SOURCES, draft.totals)
+    shown = draft.totals.address[top_order(draft.totals, TOP_SOURCES)] if sources else _NONE
+    traced = trace(detector.kind, draft.traffic, draft.totals, shown, borders, countries or {})
     return Detection(
         detector=detector.name,
         kind=detector.kind,
@@ -231,8 +274,9 @@ def _detection(
         severity=level,
         confidence=confidence,
         magnitude=measures.as_magnitude(episode.windows),
-        sources=top_sources(draft.traffic, borders, TOP_SOURCES),
+        sources=sources,
         explanation=explanation,
+        traceback=traced,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from cyberpeace.detect.groups import sort_rows
+from cyberpeace.detect.groups import distinct, sort_rows
 from cyberpeace.detect.hits import Hits, Rule
 
 
@@ -73,7 +73,7 @@ def collapse(detector: str, hits: Hits, gap_s: float) -> list[Episode]:
             target=int(target[a]),
             prefix_len=int(plen[a]),
             actor=int(actor[a]) if actor[a] >= 0 else None,
-            ports=tuple(int(p) for p in np.unique(hits.port[order][a:b]) if p >= 0),
+            ports=tuple(int(p) for p in distinct(hits.port[order][a:b]) if p >= 0),
             window_s=hits.window_s,
             first=int(window[a]),
             last=int(window[b - 1]),

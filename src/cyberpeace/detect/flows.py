@@ -1,10 +1,10 @@
 """The flows the detectors read: the Flow schema's columns they need, as numpy arrays.
 
 ``read_flows`` takes a ``pa.Table`` or ``pa.RecordBatch`` of FLOW_SCHEMA (telemetry/schema.py)
-and keeps ten of its columns: times as float seconds since the epoch, addresses as the int64 ids
-of ``addresses.py`` (IPv4 and IPv6 alike), ports, protocol, TCP flags and counts as they are
-(the counts already scaled by the sampling rate). Columns, not records: every detector step is a
-whole-column numpy operation.
+and keeps ten of its columns (and src_as, when there is one): times as float seconds since the
+epoch, addresses as the int64 ids of ``addresses.py`` (IPv4 and IPv6 alike), ports, protocol,
+TCP flags and counts as they are (the counts already scaled by the sampling rate). Columns, not
+records: every detector step is a whole-column numpy operation.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Flows:
     tcp_flags: NDArray[np.uint8]  # the OR of the flags of every packet (IPFIX tcpControlBits)
     packets: NDArray[np.uint64]
     bytes: NDArray[np.uint64]
+    src_as: NDArray[np.uint32]  # the source's AS where the exporter sends it, else 0
 
     def __len__(self) -> int:
         return len(self.start)
@@ -93,9 +94,23 @@ def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool
             src=src_ids,
             dst=dst_ids,
             **numbers,
+            src_as=_src_as(flows),
         ),
         missing,
     )
+
+
+def _src_as(flows: pa.Table | pa.RecordBatch) -> NDArray[np.uint32]:
+    """The src_as column (0 where null, or all 0 when the table has none: it is optional)."""
+    if "src_as" not in flows.schema.names:
+        return np.zeros(flows.num_rows, dtype=np.uint32)
+    try:
+        values: NDArray[np.uint32] = _numbers(_column(flows, "src_as")).astype(
+            np.uint32, copy=False
+        )
+    except TypeError:
+        return np.zeros(flows.num_rows, dtype=np.uint32)
+    return values
 
 
 def _column(flows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cyberpeace.detect.flows import Flows
+from cyberpeace.detect.groups import count_distinct
 from cyberpeace.detect.seconds import cut_into_seconds
 
 
@@ -40,18 +42,25 @@ class Measures:
         }
 
 
-def measure(traffic: Flows, first: int, after: int) -> Measures:
-    """Measure ``traffic`` over the whole seconds from ``first`` up to ``after``."""
+PerSecond = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+
+
+def measure(
+    traffic: Flows,
+    first: int,
+    after: int,
+    per_second: PerSecond | None = None,
+    sources: int | None = None,
+) -> Measures:
+    """Measure ``traffic`` over the whole seconds from ``first`` up to ``after``.
+
+    ``per_second`` gives the packets, bytes and records started in each of those seconds when
+    they are known already (from the cells, ``Cells.per_second``), ``sources`` the distinct
+    sources; else they are reckoned from the records.
+    """
     if len(traffic) == 0:
         return Measures(float(first), float(after), 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
-    cut = cut_into_seconds(traffic.start, traffic.end)
-    inside = (cut.second >= first) & (cut.second < after)
-    slot = cut.second[inside] - first
-    flow, share = cut.flow[inside], cut.share[inside]
-    span = after - first
-    packets = np.bincount(slot, traffic.packets[flow].astype(np.float64) * share, span)
-    size = np.bincount(slot, traffic.bytes[flow].astype(np.float64) * share, span)
-    started = np.bincount(slot[cut.first[inside]], minlength=span)
+    packets, size, started = per_second or _per_second(traffic, first, after)
     return Measures(
         start=max(float(first), float(traffic.start.min())),
         end=min(float(after), float(traffic.end.max())),
@@ -60,7 +69,25 @@ def measure(traffic: Flows, first: int, after: int) -> Measures:
         peak_fps=float(started.max()),
         packets=float(packets.sum()),
         bytes=float(size.sum()),
-        sources=len(np.unique(traffic.src)),
-        hosts=len(np.unique(traffic.dst)),
-        ports=len(np.unique(traffic.dst_port)),
+        sources=count_distinct(traffic.src) if sources is None else sources,
+        hosts=_hosts(traffic),
+        ports=count_distinct(traffic.dst_port),
     )
+
+
+def _hosts(traffic: Flows) -> int:
+    if traffic.dst.min() == traffic.dst.max():
+        return 1
+    return count_distinct(traffic.dst)
+
+
+def _per_second(traffic: Flows, first: int, after: int) -> PerSecond:
+    cut = cut_into_seconds(traffic.start, traffic.end)
+    inside = (cut.second >= first) & (cut.second < after)
+    slot = cut.second[inside] - first
+    flow, share = cut.flow[inside], cut.share[inside]
+    span = after - first
+    packets = np.bincount(slot, traffic.packets[flow].astype(np.float64) * share, span)
+    size = np.bincount(slot, traffic.bytes[flow].astype(np.float64) * share, span)
+    started = np.bincount(slot[cut.first[inside]], minlength=span).astype(np.float64)
+    return packets.astype(np.float64), size.astype(np.float64), started

@@ -2,24 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.detection import Source
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.heavy_hitters import HeavyHitters
 from cyberpeace.mission import NO_MATCH, Borders
 
+EXACT_UP_TO = 1 << 22
+HEAVY_CAPACITY = 1_000
 
-def top_sources(traffic: Flows, borders: Borders | None, limit: int) -> list[Source]:
-    """Up to ``limit`` sources, most bytes first (ties by address); share is of all bytes."""
-    if len(traffic) == 0:
-        return []
+
+@dataclass(frozen=True)
+class SourceTotals:
+    """Packets and bytes per distinct source address of some traffic."""
+
+    address: NDArray[np.int64]
+    packets: NDArray[np.float64]
+    bytes: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.address)
+
+
+def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotals:
+    """The traffic summed per source (one sort of the sources); beyond ``exact_up_to`` records,
+    only the heaviest sources by bytes (``heavy_hitters.py``) summed exactly, so that memory
+    stays bounded with millions of sources."""
+    if len(traffic) > exact_up_to:
+        summary = HeavyHitters(HEAVY_CAPACITY)
+        summary.add(traffic.src, traffic.bytes)
+        traffic = traffic.take(np.isin(traffic.src, summary.keys))
     groups = group_by(traffic.src)
     addresses = groups.key(traffic.src).astype(np.int64)
-    packets, size = groups.sum(traffic.packets), groups.sum(traffic.bytes)
+    return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
+
+
+def top_order(totals: SourceTotals, limit: int) -> NDArray[np.intp]:
+    """Which of ``totals`` are the ``limit`` largest: most bytes (else packets), then address."""
+    weight = totals.bytes if totals.bytes.sum() > 0 else totals.packets
+    order: NDArray[np.intp] = np.lexsort((totals.address, -weight))[:limit]
+    return order
+
+
+def top_sources(
+    traffic: Flows, borders: Borders | None, limit: int, totals: SourceTotals | None = None
+) -> list[Source]:
+    """Up to ``limit`` sources, most bytes first (ties by address); share is of all bytes.
+    ``totals`` are the traffic's ``source_totals``, when reckoned already."""
+    if len(traffic) == 0:
+        return []
+    totals = totals or source_totals(traffic)
+    addresses, packets, size = totals.address, totals.packets, totals.bytes
     weight, total = (size, float(size.sum())) if size.sum() > 0 else (packets, packets.sum())
-    top = np.lexsort((addresses, -weight))[:limit]
+    top = top_order(totals, limit)
     chosen = addresses[top]
     ports = main_source_port(traffic, chosen)
     table = traffic.addresses

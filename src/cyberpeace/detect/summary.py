@@ -30,6 +30,7 @@ def summary(detection: Detection) -> dict[str, Any]:
         },
         "sources": [{"address": s.address, "share": s.share} for s in detection.sources],
         "explanation": detection.explanation,
+        "traceback": detection.traceback.model_dump() if detection.traceback else None,
     }
 
 

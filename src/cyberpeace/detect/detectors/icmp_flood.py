@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.cells import ICMP_ANY
 from cyberpeace.detect.detectors.volumetric import protocol_mix
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
@@ -20,7 +21,6 @@ from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import per_destination
 from cyberpeace.telemetry.protocols import ICMP, ICMPV6
 
 
@@ -32,8 +32,10 @@ class IcmpFlood:
     version = 1
     prior = 0.6  # a misconfigured monitor can ping hard, but rarely this hard
 
+    classes = (ICMP_ANY,)
+
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        table = per_destination(batch, self.traffic(batch.flows, thresholds))
+        table = batch.cells.totals(self.classes)
         rules = (
             Rule("pps", thresholds.icmp_flood_pps, "ICMP packets/s"),
             Rule("bps", thresholds.icmp_flood_bps, "ICMP bits/s"),

@@ -12,16 +12,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
+from cyberpeace.detect.cells import AMPLIFIER, distinct_sources
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count, listing
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import slices_per_destination
 from cyberpeace.telemetry.protocols import UDP
 
 
@@ -33,24 +33,26 @@ class Reflection:
     version = 1
     prior = 0.7  # the port signature and the many sources make an innocent cause unlikely
 
+    classes = (AMPLIFIER,)
+
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        select = self.traffic(batch.flows, thresholds)
-        slices = slices_per_destination(batch)
-        pps = slices.spread(batch.packets, select)
-        bps = slices.spread(batch.bytes, select) * 8
+        table = batch.cells.totals(self.classes)
+        pps, bps = table.packets, table.bytes * 8
         # Sources cost a sort: count them only where a rate already reached its threshold.
         loud = (pps >= thresholds.reflection_pps) | (bps >= thresholds.reflection_bps)
+        sources = np.zeros(len(pps))
+        sources[loud] = distinct_sources(batch.cells, batch.flows, table.where(loud), self.classes)
         rules = (
             Rule("sources", thresholds.reflection_sources, "distinct sources", required=True),
             Rule("pps", thresholds.reflection_pps, "packets/s"),
             Rule("bps", thresholds.reflection_bps, "bits/s"),
         )
         numbers = {
-            "sources": slices.distinct(batch.flows.src, select, loud).astype(np.float64),
+            "sources": sources,
             "pps": pps,
             "bps": bps,
         }
-        columns = {"window": slices.second, "target": slices.dst}
+        columns = {"window": table.second, "target": table.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
@@ -74,14 +76,14 @@ class Reflection:
 def amplifier_mix(traffic: Flows) -> dict[str, dict[str, object]]:
     """Per amplifier source port, largest share of bytes first: protocol, share, reflectors."""
     table = amplifiers()
-    groups = group_by(traffic.src_port)
-    size = groups.sum(traffic.bytes)
+    size = np.bincount(traffic.src_port, traffic.bytes.astype(np.float64), 1 << 16)
+    pairs = distinct((traffic.src_port.astype(np.int64) << 34) | traffic.src)
+    reflectors = np.bincount(pairs >> 34, minlength=1 << 16)
+    ports = np.flatnonzero(reflectors)
     total = float(size.sum()) or 1.0
-    reflectors = groups.distinct(traffic.src)
-    ports = groups.key(traffic.src_port)
     mix: dict[str, dict[str, object]] = {}
-    for i in np.argsort(-size, kind="stable"):
-        port = int(ports[i])
+    for i in ports[np.argsort(-size[ports], kind="stable")]:
+        port = int(i)
         known = table.by_port.get(port)
         mix[str(port)] = {
             "protocol": table.name(port),

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
+from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
@@ -79,7 +80,7 @@ class VerticalScan:
         return probes(flows, thresholds.probe_max_packets)
 
     def explain(self, episode: Episode, traffic: Flows, measures: Measures) -> Explained:
-        ports = np.unique(traffic.dst_port)
+        ports = distinct(traffic.dst_port)
         summary = (
             f"{_source(episode, traffic)} probed {count(len(ports))} TCP ports of the host "
             f"in {_span(measures)} ({count(measures.packets)} probe packets)."

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.cells import SYN_ONLY, TCP_CLASSES
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hits import Hits, Rule
@@ -21,7 +22,6 @@ from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import count
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import slices_per_destination
 from cyberpeace.telemetry.protocols import ACK, SYN, TCP
 
 
@@ -39,21 +39,22 @@ class SynFlood:
     version = 1
     prior = 0.7  # the share of handshakes left open rules out a merely busy server
 
+    classes = TCP_CLASSES
+
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        tcp = batch.flows.protocol == TCP
-        slices = slices_per_destination(batch)
-        half_open = syn_only(batch.flows)
+        tcp = batch.cells.totals(TCP_CLASSES)
+        half_open = batch.cells.totals((SYN_ONLY,), within=TCP_CLASSES)
         rules = (
             Rule("syn_share", thresholds.syn_flood_share, "of the host's TCP flows", required=True),
             Rule("syn_pps", thresholds.syn_flood_pps, "SYN packets/s"),
             Rule("syn_fps", thresholds.syn_flood_fps, "SYN-only flows/s"),
         )
         numbers = {
-            "syn_share": slices.active(half_open) / np.maximum(slices.active(tcp), 1.0),
-            "syn_pps": slices.spread(batch.packets, half_open),
-            "syn_fps": slices.started(half_open),
+            "syn_share": half_open.active / np.maximum(tcp.active, 1.0),
+            "syn_pps": half_open.packets,
+            "syn_fps": half_open.started,
         }
-        columns = {"window": slices.second, "target": slices.dst}
+        columns = {"window": tcp.second, "target": tcp.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.cells import ALL_CLASSES
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import group_by
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count
 from cyberpeace.detect.registry import Explained, Stage, register
 from cyberpeace.detect.thresholds import Thresholds
-from cyberpeace.detect.windows import per_destination
 
 _PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP", 58: "ICMPv6"}
 
@@ -33,14 +32,16 @@ class Volumetric:
     version = 1
     prior = 0.5  # a flash crowd or a backup job can reach the same rates
 
+    classes = ALL_CLASSES
+
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        table = per_destination(batch)
+        table = batch.cells.totals(self.classes)
         rules = (
             Rule("pps", thresholds.volumetric_pps, "packets/s"),
             Rule("bps", thresholds.volumetric_bps, "bits/s"),
             Rule("fps", thresholds.volumetric_fps, "new flows/s"),
         )
-        numbers = {"pps": table.packets, "bps": table.bytes * 8, "fps": table.flows}
+        numbers = {"pps": table.packets, "bps": table.bytes * 8, "fps": table.started}
         columns = {"window": table.second, "target": table.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
@@ -60,9 +61,9 @@ class Volumetric:
 
 def protocol_mix(traffic: Flows) -> dict[str, float]:
     """Each IP protocol's share of the bytes, largest first."""
-    groups = group_by(traffic.protocol)
-    size = groups.sum(traffic.bytes)
+    size = np.bincount(traffic.protocol, traffic.bytes.astype(np.float64), 256)
+    seen = np.flatnonzero(np.bincount(traffic.protocol, minlength=256))
     total = float(size.sum()) or 1.0
-    names = [_PROTOCOLS.get(int(p), f"protocol {int(p)}") for p in groups.key(traffic.protocol)]
-    ranked = sorted(zip(names, size, strict=True), key=lambda item: -item[1])
+    names = [_PROTOCOLS.get(int(p), f"protocol {int(p)}") for p in seen]
+    ranked = sorted(zip(names, size[seen], strict=True), key=lambda item: -item[1])
     return {name: round(float(value) / total, 4) for name, value in ranked}

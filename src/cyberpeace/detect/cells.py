@@ -1,0 +1,475 @@
+"""Cells: the batch's traffic summed per second, destination host and traffic class, in one pass.
+
+Every flood detector reads these sums instead of the records. A record falls in one traffic
+class (``classify``), and its packets and bytes are spread evenly over the seconds it spans
+(``seconds.py``): most records span one or two seconds, so each record adds its first second's
+share to the cell it started in and the rest to the same cell one second later; the few records
+over three seconds or more are cut into slices of their own.
+
+The pass, without a loop over records:
+
+1. one key per record, ``(second << 36) | (destination << 3) | class`` (address ids are below
+   2**33, ``addresses.py``);
+2. neighbouring records of equal key (a flood's records arrive together) are summed first, with
+   ``np.add.reduceat`` over the batch in its own order;
+3. those runs are sorted by key, with their position riding in the low bits of the sorted words
+   (``groups.sort_packed``), in chunks of seconds so that key and position fit one int64 (the
+   loop runs over chunks of at least 512 seconds or 2**18 runs, never over records);
+4. equal keys are summed into cells, the second-second shares shifted one second on and merged.
+
+``rows_of`` goes back from chosen cells to the records that started in them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cyberpeace.detect.amplifiers import amplifiers
+from cyberpeace.detect.flows import Flows
+from cyberpeace.detect.groups import distinct
+from cyberpeace.detect.hyperloglog import HyperLogLog
+from cyberpeace.detect.seconds import cut_into_seconds
+from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+U8 = NDArray[np.uint8]
+
+# Traffic classes: what each flood detector counts is a union of them.
+OTHER = 0  # any other protocol, and UDP not from an amplifier port
+AMPLIFIER = 1  # UDP from an amplifier source port (data/amplifiers.yaml)
+SYN_ONLY = 2  # TCP with SYN and without ACK: a handshake's first half (RFC 9293 section 3.5)
+TCP_ACK = 3  # TCP that acknowledged something
+TCP_OTHER = 4  # TCP with neither (FIN, NULL, RST-only probes)
+ICMP_ANY = 5  # ICMP (RFC 792) and ICMPv6 (RFC 4443)
+CLASS_NAMES = ("other", "amplifier", "syn-only", "tcp-ack", "tcp-other", "icmp")
+TCP_CLASSES = (SYN_ONLY, TCP_ACK, TCP_OTHER)
+ALL_CLASSES = tuple(range(len(CLASS_NAMES)))
+
+_CLASS_BITS = 3
+_DST_BITS = 33
+_SECOND_SHIFT = _DST_BITS + _CLASS_BITS
+_KEY_BITS = 63
+_CHUNK_RUNS = 1 << 18
+_EPOCH_BITS = 25
+EXACT_SOURCES_UP_TO = 1 << 23
+
+
+@cache
+def _class_table() -> U8:
+    """The class of each (protocol, from an amplifier port, TCP flags) as one 17-bit index."""
+    table = np.full((256, 2, 256), OTHER, dtype=np.uint8)
+    flags = np.arange(256)
+    tcp = np.where((flags & ACK) != 0, TCP_ACK, np.where((flags & SYN) != 0, SYN_ONLY, TCP_OTHER))
+    table[TCP, :, :] = tcp
+    table[UDP, 1, :] = AMPLIFIER
+    table[ICMP, :, :] = ICMP_ANY
+    table[ICMPV6, :, :] = ICMP_ANY
+    return table.reshape(-1)
+
+
+@cache
+def _amplifier_ports() -> NDArray[np.uint32]:
+    marks = np.zeros(1 << 16, dtype=np.uint32)
+    marks[amplifiers().ports] = 1 << 8
+    return marks
+
+
+def classify(flows: Flows) -> U8:
+    """The traffic class of each record."""
+    index = flows.protocol.astype(np.uint32) << 9
+    index |= _amplifier_ports()[flows.src_port]
+    index |= flows.tcp_flags
+    classes: U8 = _class_table()[index]
+    return classes
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Traffic per (second, destination host, class) that saw any, sorted by that key."""
+
+    second: I64
+    dst: I64
+    kind: U8  # the traffic class
+    packets: F64  # spread over the seconds of each record
+    bytes: F64
+    started: F64  # records that started in the second
+    active: F64  # records active in the second
+    # Going back: runs of equal key in the batch (start row and cell of each).
+    run_start: I64
+    run_cell: I64
+    rows: int  # records in the batch
+    long_rows: I64  # the records over three seconds or more
+
+    def per_second(
+        self, host: int, classes: tuple[int, ...], first: int, after: int
+    ) -> tuple[F64, F64, F64]:
+        """Packets, bytes and records started in each second from ``first`` up to ``after``
+        of the traffic of ``classes`` towards one host."""
+        low, high = np.searchsorted(self.second, [first, after])
+        mine = (self.dst[low:high] == host) & of_classes(self.kind[low:high], classes)
+        slot = self.second[low:high][mine] - first
+        span = max(after - first, 1)
+
+        def summed(values: F64) -> F64:
+            total: F64 = np.bincount(slot, values[low:high][mine], span).astype(np.float64)
+            return total
+
+        return summed(self.packets), summed(self.bytes), summed(self.started)
+
+    def totals(
+        self, classes: tuple[int, ...], within: tuple[int, ...] | None = None
+    ) -> DestinationTotals:
+        """Per (second, destination) holding a cell of a class in ``within`` (default
+        ``classes``), the sums over its cells of a class in ``classes``."""
+        inside = of_classes(self.kind, within or classes)
+        second, dst, kind = self.second[inside], self.dst[inside], self.kind[inside]
+        new = np.ones(len(second), dtype=np.bool_)
+        new[1:] = (second[1:] != second[:-1]) | (dst[1:] != dst[:-1])
+        opens = np.flatnonzero(new)
+        counted = of_classes(kind, classes)
+
+        def summed(values: F64) -> F64:
+            if len(opens) == 0:
+                return np.zeros(0)
+            picked = values[inside] if within is None else values[inside] * counted
+            total: F64 = np.add.reduceat(picked, opens)
+            return total
+
+        return DestinationTotals(
+            second=second[opens],
+            dst=dst[opens],
+            packets=summed(self.packets),
+            bytes=summed(self.bytes),
+            started=summed(self.started),
+            active=summed(self.active),
+        )
+
+    def __len__(self) -> int:
+        return len(self.second)
+
+    def rows_of(self, chosen: NDArray[np.bool_]) -> I64:
+        """The records (batch rows, ascending) that started in the ``chosen`` cells."""
+        return self.rows_and_cells(chosen)[0]
+
+    def rows_and_cells(self, chosen: NDArray[np.bool_]) -> tuple[I64, I64]:
+        """The records that started in the ``chosen`` cells (ascending), and the cell of each."""
+        runs = np.flatnonzero(chosen[self.run_cell])
+        if len(runs) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        ends = np.append(self.run_start[1:], self.rows)
+        first, length = self.run_start[runs], ends[runs] - self.run_start[runs]
+        opens = np.cumsum(length) - length
+        rows: I64 = np.repeat(first - opens, length) + np.arange(int(length.sum()))
+        return rows, np.repeat(self.run_cell[runs], length)
+
+
+@dataclass(frozen=True)
+class DestinationTotals:
+    """Traffic of some classes per (second, destination host)."""
+
+    second: I64
+    dst: I64
+    packets: F64  # packets in the second, i.e. packets/s
+    bytes: F64
+    started: F64  # records that started in the second: new flows/s
+    active: F64  # records active in the second
+
+    def where(self, rows: NDArray[np.bool_]) -> DestinationTotals:
+        """The chosen rows."""
+        return DestinationTotals(
+            self.second[rows],
+            self.dst[rows],
+            self.packets[rows],
+            self.bytes[rows],
+            self.started[rows],
+            self.active[rows],
+        )
+
+
+def of_classes(kind: U8, classes: tuple[int, ...]) -> NDArray[np.bool_]:
+    """Which of ``kind`` (traffic classes) are among ``classes``."""
+    marks = np.zeros(1 << _CLASS_BITS, dtype=np.bool_)
+    marks[list(classes)] = True
+    inside: NDArray[np.bool_] = marks[kind]
+    return inside
+
+
+def distinct_sources(
+    cells: Cells,
+    flows: Flows,
+    pairs: DestinationTotals,
+    classes: tuple[int, ...],
+    exact_up_to: int = EXACT_SOURCES_UP_TO,
+) -> I64:
+    """For each (second, destination) row of ``pairs``, the distinct sources of the records of
+    ``classes`` active in that second (records over several seconds count in each).
+
+    Exact (one sort) up to ``exact_up_to`` (second, source) pairs; beyond, estimated by one
+    HyperLogLog per row (``hyperloglog.py``, 1.6 % standard error, 4 KiB per row)."""
+    if len(pairs.second) == 0:
+        return np.zeros(0, dtype=np.int64)
+    seconds = distinct(pairs.second)
+    wanted = (np.searchsorted(seconds, pairs.second) << _DST_BITS) | pairs.dst
+    inside = of_classes(cells.kind, classes)
+    here = _look_up(wanted, _pair_keys(seconds, cells.second, cells.dst))
+    after = _look_up(wanted, _pair_keys(seconds, cells.second + 1, cells.dst))
+    rows, cell = cells.rows_and_cells(inside & ((here >= 0) | (after >= 0)))
+    src, first_second = flows.src[rows], np.floor(flows.start[rows])
+    found, then = here[cell], after[cell]
+    spans = (then >= 0) & (flows.end[rows] > first_second + 1)
+    keys = [
+        (found[found >= 0] << _DST_BITS) | src[found >= 0],
+        (then[spans] << _DST_BITS) | src[spans],
+        _long_keys(cells, flows, seconds, wanted, inside),
+    ]
+    every = np.concatenate(keys)
+    if len(every) > exact_up_to:  # bounded memory: one HyperLogLog per (second, destination)
+        sketch = HyperLogLog(len(wanted))
+        sketch.add(every & ((1 << _DST_BITS) - 1), every >> _DST_BITS)
+        return np.round(sketch.estimate()).astype(np.int64)
+    unique = distinct(every)
+    counts: I64 = np.bincount(unique >> _DST_BITS, minlength=len(wanted)).astype(np.int64)
+    return counts
+
+
+def _pair_keys(seconds: I64, second: I64, dst: I64) -> I64:
+    """(second, destination) pairs as the keys ``distinct_sources`` looks up, -1 for seconds
+    not among ``seconds``."""
+    at = np.minimum(np.searchsorted(seconds, second), len(seconds) - 1)
+    keys: I64 = np.where(seconds[at] == second, (at << _DST_BITS) | dst, -1)
+    return keys
+
+
+def _look_up(wanted: I64, keys: I64) -> I64:
+    """Where each of ``keys`` lies in the sorted ``wanted``, or -1."""
+    at = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
+    found: I64 = np.where((wanted[at] == keys) & (keys >= 0), at, -1)
+    return found
+
+
+def _long_keys(
+    cells: Cells, flows: Flows, seconds: I64, wanted: I64, inside: NDArray[np.bool_]
+) -> I64:
+    """Keys of the third and later seconds of records over three seconds or more."""
+    rows = cells.long_rows
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    run = np.searchsorted(cells.run_start, rows, side="right") - 1
+    rows = rows[inside[cells.run_cell[run]]]
+    cut = cut_into_seconds(flows.start[rows], flows.end[rows])
+    row = rows[cut.flow]
+    third = cut.second > np.floor(flows.start[row]).astype(np.int64) + 1
+    row, second = row[third], cut.second[third]
+    at = _look_up(wanted, _pair_keys(seconds, second, flows.dst[row]))
+    keys: I64 = (at[at >= 0] << _DST_BITS) | flows.src[row][at >= 0]
+    return keys
+
+
+def cells_of(flows: Flows, classes: U8) -> Cells:
+    """The cells of ``flows`` (possible records, sorted by start) of class ``classes``."""
+    if len(flows) == 0:
+        return _no_cells()
+    second = np.floor(flows.start).astype(np.int64)
+    epoch = (second - second[0]) >> _EPOCH_BITS
+    if epoch[-1] == 0:
+        return _cells_of_span(flows, classes)
+    # Records years apart (rare, and hostile input can do it): each span of 2**25 seconds on
+    # its own, then cells of one key from neighbouring spans summed (records last a day at most).
+    cuts = np.flatnonzero(np.diff(epoch)) + 1
+    bounds = np.concatenate(([0], cuts, [len(flows)]))
+    parts = [
+        _cells_of_span(flows.take(slice(a, b)), classes[a:b])
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
+    return _joined(parts, bounds[:-1])
+
+
+def _cells_of_span(flows: Flows, classes: U8) -> Cells:
+    n = len(flows)
+    first_second = np.floor(flows.start)
+    second = first_second.astype(np.int64)
+    base = int(second[0])
+    key = ((second - base) << _SECOND_SHIFT) | (flows.dst << _CLASS_BITS) | classes
+    run_start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    weights = _first_second_weights(flows, first_second)
+    long_rows = np.flatnonzero(flows.end > first_second + 2)
+    run_sums = [np.add.reduceat(w, run_start) for w in weights]
+    run_key = key[run_start]
+    order = _sort_runs(run_key)
+    sorted_key = run_key[order]
+    opens = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
+    run_cell = np.empty(len(order), dtype=np.int64)
+    run_cell[order] = _group_index(len(order), opens)
+    sums = [np.add.reduceat(s[order], opens) for s in run_sums]
+    length = np.diff(np.append(run_start, n)).astype(np.float64)
+    started = np.add.reduceat(length[order], opens)
+    parts = [
+        (sorted_key[opens], sums[0], sums[1], started, started),
+        _spilled(sorted_key[opens], sums[2], sums[3], sums[4]),
+        _long_slices(flows, first_second, key, base, long_rows),
+    ]
+    cell_key, packets, size, begun, active, cell_of = _merge(parts)
+    return Cells(
+        second=(cell_key >> _SECOND_SHIFT) + base,
+        dst=(cell_key >> _CLASS_BITS) & ((1 << _DST_BITS) - 1),
+        kind=(cell_key & ((1 << _CLASS_BITS) - 1)).astype(np.uint8),
+        packets=packets,
+        bytes=size,
+        started=begun,
+        active=active,
+        run_start=run_start.astype(np.int64),
+        run_cell=cell_of[run_cell],
+        rows=n,
+        long_rows=long_rows.astype(np.int64),
+    )
+
+
+def _group_index(n: int, opens: NDArray[np.intp]) -> I64:
+    """For ``n`` sorted rows whose groups open at ``opens``, the group of each row."""
+    flags = np.zeros(n, dtype=np.int64)
+    flags[opens] = 1
+    index: I64 = np.cumsum(flags) - 1
+    return index
+
+
+def _joined(parts: list[Cells], offsets: I64) -> Cells:
+    """Cells of consecutive parts of a batch as one, cells of equal key summed."""
+    second = np.concatenate([p.second for p in parts])
+    dst = np.concatenate([p.dst for p in parts])
+    kind = np.concatenate([p.kind for p in parts])
+    order = np.lexsort((kind, dst, second))
+    ordered = (second[order], dst[order], kind[order])
+    new = np.ones(len(order), dtype=np.bool_)
+    new[1:] = (np.diff(ordered[0]) != 0) | (np.diff(ordered[1]) != 0)
+    new[1:] |= np.diff(ordered[2].astype(np.int64)) != 0
+    opens = np.flatnonzero(new)
+    where = np.empty(len(order), dtype=np.int64)
+    where[order] = _group_index(len(order), opens)
+    at = np.cumsum([0] + [len(p) for p in parts])
+    run_cell = np.concatenate([where[a + p.run_cell] for a, p in zip(at, parts, strict=False)])
+    run_start = np.concatenate([p.run_start + o for p, o in zip(parts, offsets, strict=True)])
+
+    def summed(name: str) -> F64:
+        values = np.concatenate([getattr(p, name) for p in parts])
+        total: F64 = np.add.reduceat(values[order], opens)
+        return total
+
+    return Cells(
+        second=ordered[0][opens],
+        dst=ordered[1][opens],
+        kind=ordered[2][opens],
+        packets=summed("packets"),
+        bytes=summed("bytes"),
+        started=summed("started"),
+        active=summed("active"),
+        run_start=run_start,
+        run_cell=run_cell,
+        rows=sum(p.rows for p in parts),
+        long_rows=np.concatenate([p.long_rows + o for p, o in zip(parts, offsets, strict=True)]),
+    )
+
+
+def _first_second_weights(flows: Flows, first_second: F64) -> list[F64]:
+    """Per record: packets and bytes in its first second; the rest of them when it spans just
+    two seconds (else 0); and 1.0 when it is still active in its second second."""
+    start, end = flows.start, flows.end
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (first_second + 1 - start) / (end - start)
+    np.minimum(share, 1.0, out=share)  # within one second (or no duration): all of it
+    packets, size = flows.packets.astype(np.float64), flows.bytes.astype(np.float64)
+    first_packets, first_bytes = packets * share, size * share
+    later = end > first_second + 1
+    two = later & (end <= first_second + 2)
+    return [
+        first_packets,
+        first_bytes,
+        np.where(two, packets - first_packets, 0.0),
+        np.where(two, size - first_bytes, 0.0),
+        later.astype(np.float64),
+    ]
+
+
+def _sort_runs(run_key: I64) -> NDArray[np.intp]:
+    """An order sorting ``run_key`` (ascending in its second bits), chunk by chunk of seconds
+    so that each chunk's keys and positions fit one int64 word."""
+    n = len(run_key)
+    seconds = run_key >> _SECOND_SHIFT
+    orders, at = [], 0
+    while at < n:
+        stop = min(at + _CHUNK_RUNS, n)
+        position_bits = max(int(stop - at - 1).bit_length(), 1)
+        second_bits = _KEY_BITS - _SECOND_SHIFT - position_bits
+        if second_bits < 1:  # one second holds more runs than a chunk: take that second
+            stop = int(np.searchsorted(seconds, seconds[at], side="right"))
+            position_bits = max(int(stop - at - 1).bit_length(), 1)
+            second_bits = max(_KEY_BITS - _SECOND_SHIFT - position_bits, 0)
+        last = int(seconds[at]) + (1 << second_bits) - 1
+        stop = min(stop, int(np.searchsorted(seconds, last, side="right")))
+        part = run_key[at:stop] - (int(seconds[at]) << _SECOND_SHIFT)
+        if int(part.max()).bit_length() + position_bits <= _KEY_BITS:
+            words = np.sort((part << position_bits) | np.arange(stop - at, dtype=np.int64))
+            orders.append((words & ((1 << position_bits) - 1)) + at)
+        else:  # more runs in one second than a word holds besides its key
+            orders.append(np.argsort(part, kind="stable") + at)
+        at = stop
+    order: NDArray[np.intp] = np.concatenate(orders).astype(np.intp, copy=False)
+    return order
+
+
+_Part = tuple[I64, F64, F64, F64, F64]
+
+
+def _spilled(key: I64, packets: F64, size: F64, active: F64) -> _Part:
+    """The second-second shares of two-second records, in the cell one second later."""
+    later = active > 0
+    moved = key[later] + (1 << _SECOND_SHIFT)
+    zeros = np.zeros(len(moved))
+    return moved, packets[later], size[later], zeros, active[later]
+
+
+def _long_slices(flows: Flows, first_second: F64, key: I64, base: int, long: I64) -> _Part:
+    """Slices after the first of records over three seconds or more (their second-second
+    activity is counted with the two-second records'; their packets are not)."""
+    if len(long) == 0:
+        nothing = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing
+    cut = cut_into_seconds(flows.start[long], flows.end[long])
+    later = ~cut.first
+    row, second = long[cut.flow[later]], cut.second[later]
+    share = cut.share[later]
+    slice_key = ((second - base) << _SECOND_SHIFT) | (key[row] & ((1 << _SECOND_SHIFT) - 1))
+    second_second = second == first_second[row].astype(np.int64) + 1
+    return (
+        slice_key,
+        flows.packets[row].astype(np.float64) * share,
+        flows.bytes[row].astype(np.float64) * share,
+        np.zeros(len(row)),
+        (~second_second).astype(np.float64),
+    )
+
+
+def _merge(parts: list[_Part]) -> tuple[I64, F64, F64, F64, F64, I64]:
+    """The parts (each sorted by key) summed per key; and where each key of the first part went."""
+    keys = np.concatenate([p[0] for p in parts])
+    order = np.argsort(keys, kind="stable")  # a merge of sorted runs: linear
+    ordered = keys[order]
+    opens = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    sums = [np.add.reduceat(np.concatenate([p[i] for p in parts])[order], opens) for i in (1, 2)]
+    counts = [np.add.reduceat(np.concatenate([p[i] for p in parts])[order], opens) for i in (3, 4)]
+    merged = np.empty(len(keys), dtype=np.int64)
+    merged[order] = _group_index(len(keys), opens)
+    first_part = merged[: len(parts[0][0])]
+    if len(opens) == 0:
+        zero = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), zero, zero, zero, zero, first_part
+    return ordered[opens], sums[0], sums[1], counts[0], counts[1], first_part
+
+
+def _no_cells() -> Cells:
+    i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    return Cells(i, i, np.zeros(0, dtype=np.uint8), f, f, f, f, i, i, 0, i)

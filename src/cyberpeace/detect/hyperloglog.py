@@ -1,0 +1,83 @@
+"""HyperLogLog: distinct counts in fixed memory, one sketch per group, fed a column at a time.
+
+P. Flajolet, E. Fusy, O. Gandouet, F. Meunier, "HyperLogLog: the analysis of a near-optimal
+cardinality estimation algorithm", AofA 2007, with the 64-bit hash of S. Heule, M. Nunkesser,
+A. Hall, "HyperLogLog in practice", EDBT 2013 (no large-range correction needed) and its
+small-range linear counting. Each value is hashed (SplitMix64's finaliser); the top ``precision``
+bits pick one of m = 2**precision registers, which keeps the largest rank (position of the first
+one bit) of the rest. The standard error of the estimate is 1.04 / sqrt(m): 1.6 % at the default
+precision 12 (4 KiB per group), whatever the number of values fed.
+
+Everything is whole-column numpy: hashing, ranks (the exponent ``np.frexp`` gives is the bit
+length, exact because the ranked bits number at most 53) and the register maxima
+(``np.maximum.at``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def hash64(values: NDArray[np.integer]) -> NDArray[np.uint64]:
+    """SplitMix64's finaliser of each value (a bijection of 64-bit words that mixes well)."""
+    z = values.astype(np.uint64) + _GOLDEN
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+class HyperLogLog:
+    """``groups`` HyperLogLog sketches of ``2**precision`` one-byte registers each."""
+
+    def __init__(self, groups: int = 1, precision: int = 12) -> None:
+        if not 11 <= precision <= 16:
+            raise ValueError("precision lies between 11 and 16 bits")
+        self.precision = precision
+        self.registers = np.zeros((groups, 1 << precision), dtype=np.uint8)
+
+    @property
+    def relative_error(self) -> float:
+        """The standard error of an estimate, as a share of the true count."""
+        return 1.04 / float(np.sqrt(self.registers.shape[1]))
+
+    def add(self, values: NDArray[np.integer], group: NDArray[np.integer] | None = None) -> None:
+        """Count ``values`` (integers), each in its ``group`` (default: group 0)."""
+        if len(values) == 0:
+            return
+        h = hash64(values)
+        p = self.precision
+        rest_bits = 64 - p
+        index = (h >> np.uint64(rest_bits)).astype(np.int64)
+        rest = h & np.uint64((1 << rest_bits) - 1)
+        _, length = np.frexp(rest.astype(np.float64))  # bit length; 0 for 0
+        rank = (rest_bits + 1 - length).astype(np.uint8)
+        if group is not None:
+            index += np.asarray(group, dtype=np.int64) << p
+        np.maximum.at(self.registers.reshape(-1), index, rank)
+
+    def merge(self, other: HyperLogLog) -> None:
+        """Count everything ``other`` counted too (the sketches of a union)."""
+        if other.registers.shape != self.registers.shape:
+            raise ValueError("only sketches of the same shape merge")
+        np.maximum(self.registers, other.registers, out=self.registers)
+
+    def estimate(self) -> NDArray[np.float64]:
+        """The estimated distinct count of each group."""
+        m = self.registers.shape[1]
+        alpha = 0.7213 / (1 + 1.079 / m)
+        harmonic = np.exp2(-self.registers.astype(np.float64)).sum(axis=1)
+        raw = alpha * m * m / harmonic
+        zeros = (self.registers == 0).sum(axis=1)
+        with np.errstate(divide="ignore"):
+            linear = m * np.log(m / np.maximum(zeros, 1))
+        small = (raw <= 2.5 * m) & (zeros > 0)
+        estimate: NDArray[np.float64] = np.where(small, linear, raw)
+        return estimate

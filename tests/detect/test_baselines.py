@@ -1,0 +1,106 @@
+"""Adaptive baselines: they follow a slow ramp, raise on a step after the minimum duration, stay
+silent while learning, and carry their state from batch to batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cyberpeace.detect import analyse
+from cyberpeace.detect.baselines import Baselines, BaselineSettings
+from cyberpeace.mission import Borders
+from tests.detect.records import T0, batch_of, records
+
+HOST = "198.18.10.10"  # the demo mandate's hospital portal
+
+
+def seconds_of(rates: np.ndarray, at: float = T0, dst: str = HOST):
+    """One record a second towards ``dst`` carrying ``rates[i]`` packets in second ``i``."""
+    start = at + np.arange(len(rates)) + 0.25
+    packets = np.maximum(np.round(rates), 1).astype(np.int64)
+    return batch_of(records(len(rates), start=start, dst=dst, packets=packets, bytes=packets * 100))
+
+
+def noisy(level: np.ndarray, seed: int = 1) -> np.ndarray:
+    return level * (1 + 0.05 * np.random.default_rng(seed).standard_normal(len(level)))
+
+
+def feed(baselines: Baselines, rates: np.ndarray, batch_s: int = 100, borders=None) -> list:
+    """Hand ``rates`` to ``baselines`` as consecutive batches of ``batch_s`` seconds."""
+    found = []
+    for at in range(0, len(rates), batch_s):
+        found += baselines.observe(seconds_of(rates[at : at + batch_s], T0 + at), borders)
+    return found
+
+
+def test_a_slow_ramp_is_followed_without_firing() -> None:
+    baselines = Baselines()
+    ramp = noisy(np.linspace(2_000, 6_000, 2_400))  # tripling over forty minutes
+    assert feed(baselines, ramp) == []
+    mean, _, learnt = baselines.baseline(f"host {HOST}")
+    assert mean == pytest.approx(6_000, rel=0.1)
+    assert learnt == 2_400
+
+
+@pytest.mark.parametrize(("seconds", "fires"), [(2, False), (3, True), (30, True)])
+def test_a_step_fires_after_the_minimum_duration(seconds: int, fires: bool) -> None:
+    baselines = Baselines()
+    quiet = noisy(np.full(700, 310.0))
+    step = np.full(seconds, 8_400.0)
+    rates = np.concatenate([quiet, step, noisy(np.full(20, 310.0), 2)])
+    found = feed(baselines, rates, batch_s=50)  # the step straddles batches
+    assert len(found) == int(fires)
+    if fires:
+        (detection,) = found
+        assert detection.target == HOST
+        assert detection.start.timestamp() == T0 + 700
+        summary = detection.explanation["summary"]
+        assert "rate 8,400 pkt/s against a baseline of 3" in summary
+        assert "learnt over 700 s" in summary
+        baseline = detection.explanation["baseline"]
+        assert baseline["mean_pps"] == pytest.approx(310, rel=0.05)
+        assert 0 < baseline["deviation_pps"] < 40
+        assert detection.magnitude["windows"] == 3
+
+
+def test_the_floor_keeps_a_tiny_host_quiet() -> None:
+    baselines = Baselines()
+    rates = np.concatenate([np.full(700, 2.0), np.full(10, 400.0)])  # 200 times, yet tiny
+    assert feed(baselines, rates) == []
+    lower = Baselines(BaselineSettings(floor_pps=100))
+    assert len(feed(lower, rates)) == 1
+
+
+def test_learning_is_silent() -> None:
+    baselines = Baselines(BaselineSettings(learning_s=600))
+    rates = np.concatenate([noisy(np.full(300, 310.0)), np.full(60, 50_000.0)])
+    assert feed(baselines, rates) == []
+    assert baselines.baseline(f"host {HOST}")[2] == 360
+
+
+def test_safe_areas_have_baselines_too(borders: Borders) -> None:
+    baselines = Baselines()
+    rates = np.concatenate([noisy(np.full(700, 310.0)), np.full(5, 8_400.0)])
+    found = feed(baselines, rates, borders=borders)
+    assert sorted((d.target, d.safe_area) for d in found) == [
+        (HOST, None),
+        ("arcadia-central-hospital", "arcadia-central-hospital"),
+    ]
+    assert len(baselines) == 2
+
+
+def test_a_batch_seen_again_is_not_learnt_twice() -> None:
+    baselines = Baselines()
+    batch = seconds_of(np.full(10, 300.0))
+    baselines.observe(batch)
+    baselines.observe(batch)
+    assert baselines.baseline(f"host {HOST}")[2] == 10
+
+
+def test_analyse_feeds_the_baselines() -> None:
+    baselines = Baselines(BaselineSettings(learning_s=60))
+    start = T0 + np.arange(70) + 0.25
+    packets = np.concatenate([np.full(66, 300), np.full(4, 9_000)])
+    flows = records(70, start=start, dst=HOST, packets=packets, bytes=packets * 100)
+    found = analyse(flows, detectors=[], baselines=baselines)
+    assert [d.detector for d in found.detections] == ["baseline"]
