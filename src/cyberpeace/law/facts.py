@@ -242,7 +242,7 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
             out += f"[{part}]"
         elif part.isidentifier() and part not in _BRANCHES:
             out += f".{part}" if out else part
-    return out.removesuffix(".value") or "(document)"
+    return out.replace(".value[", "[").removesuffix(".value") or "(document)"
 
 
 def facts_from_dict(data: Any, source: str = "<facts>") -> Facts:

@@ -124,8 +124,9 @@ def get_assessment(
             )
         ).first()
     if row is None:
-        which = "an assessment" if version is None else f"assessment version {version}"
-        raise NotFound(f"incident {incident_id} has no {which} yet")
+        if version is None:
+            raise NotFound(f"incident {incident_id} has not been assessed yet")
+        raise NotFound(f"incident {incident_id} has no assessment version {version}")
     return row
 
 
