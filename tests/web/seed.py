@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cyberpeace.detect.detection import Detection, Source
-from cyberpeace.mission import Mandate
 from cyberpeace.law import parse_overrides
+from cyberpeace.mission import Mandate
 from cyberpeace.store import (
     SYSTEM,
     Store,
