@@ -468,21 +468,58 @@ def flows_retention(
 
 @app.command()
 def assess(
+    incident_id: Annotated[
+        int | None, typer.Argument(help="An incident in the case store.", min=1)
+    ] = None,
     facts: Annotated[
-        Path, typer.Option(exists=True, dir_okay=False, help="Facts file (YAML/JSON).")
-    ],
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Facts file (YAML/JSON).")
+    ] = None,
     mandate: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="Mandate whose terms apply.")
     ] = None,
+    set_facts: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="FACT=VALUE an analyst sets (VALUE as YAML; null withdraws)."),
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why the facts were set (kept in the record).")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="The whole assessment as JSON.")] = False,
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list findings not engaged.")
     ] = False,
+    data_dir: DataDir = None,
 ) -> None:
-    """Assess an incident's facts against international law, the norms and the mandate's terms."""
+    """Assess an incident against international law, the norms and the mandate's terms.
+
+    Give INCIDENT_ID to assess a stored incident (a new version when anything changed, with
+    --set facts recorded as yours), or --facts FILE to assess facts written by hand.
+    """
     from cyberpeace.law import FactsError, assessment_text, load_facts
     from cyberpeace.law import assess as assess_facts
 
+    if (incident_id is None) == (facts is None):
+        typer.echo("error: give exactly one of INCIDENT_ID or --facts FILE", err=True)
+        raise typer.Exit(2)
+    if facts is None:
+        settings = _settings(data_dir=data_dir)
+        terms = mandate or settings.mandate
+        if terms is None:
+            typer.echo(
+                "note: no mandate (--mandate or CYBERPEACE_MANDATE): its terms are not assessed",
+                err=True,
+            )
+        _assess_stored(
+            settings,
+            int(incident_id or 0),
+            load_mandate(terms) if terms else None,
+            set_facts or [],
+            reason,
+            as_json=as_json,
+            show_all=show_all,
+        )
+        return
+    if set_facts:
+        typer.echo("error: --set applies to a stored incident, not to --facts", err=True)
+        raise typer.Exit(2)
     try:
         incident = load_facts(facts)
     except FactsError as exc:
@@ -494,6 +531,54 @@ def assess(
         typer.echo(result.model_dump_json(indent=2))
     else:
         typer.echo(assessment_text(result, all_findings=show_all))
+
+
+def _assess_stored(
+    settings: Settings,
+    incident_id: int,
+    mandate: Any,
+    assignments: list[str],
+    reason: str,
+    *,
+    as_json: bool,
+    show_all: bool,
+) -> None:
+    import json
+
+    from cyberpeace.api.schemas import AssessmentOut
+    from cyberpeace.law import FactsError, assessment_text, parse_overrides
+    from cyberpeace.law import assignments as parse_assignments
+    from cyberpeace.store import NotFound, Viewer, open_store, set_facts
+
+    viewer = Viewer("staff", name=_actor())
+    try:
+        overrides = parse_overrides(parse_assignments(assignments), viewer.actor, "--set")
+    except FactsError as exc:
+        for path, message in exc.problems:
+            typer.echo(f"--set: error: {path}: {message}", err=True)
+        raise typer.Exit(2) from None
+    store = open_store(settings.database_url)
+    try:
+        with store.session() as session:
+            row = set_facts(session, viewer, incident_id, overrides, reason=reason, mandate=mandate)
+            out = AssessmentOut.of(row)
+    except NotFound as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(out.model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"incident {incident_id}, assessment version {out.version} by {out.created_by} "
+        f"at {out.created_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    for change in out.changes:
+        before = json.dumps(change["from"]["value"] if change["from"] else "unknown")
+        after = json.dumps(change["to"]["value"] if change["to"] else "unknown")
+        typer.echo(f"  changed {change['fact']}: {before} -> {after} (by {change['by']})")
+    typer.echo(assessment_text(out.assessment, all_findings=show_all))
 
 
 def main() -> None:

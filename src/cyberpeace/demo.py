@@ -15,6 +15,7 @@ from cyberpeace.mission import Borders, Mandate, load_mandate
 from cyberpeace.store import (
     SYSTEM,
     add_detection,
+    assess_incident,
     audit,
     create_token,
     file_detection,
@@ -73,6 +74,10 @@ def run_demo(base: Settings, *, now: datetime | None = None) -> DemoResult:
                 row = add_detection(session, detection, sensor=None)
                 file_detection(session, row, tlp=mandate.data_policy.default_tlp)
             token = create_token(session, party_id=None, label="demo", by="demo")
+        with store.session() as session:
+            # Each incident assessed as its detections show it; analysts add what traffic cannot.
+            for incident in list_incidents(session, SYSTEM):
+                assess_incident(session, SYSTEM, incident.id, mandate=mandate)
         with store.session() as session:
             incidents = [
                 (i.id, i.title, i.severity, i.status) for i in list_incidents(session, SYSTEM)

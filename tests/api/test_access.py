@@ -55,6 +55,21 @@ FORBIDDEN: dict[str, tuple[str, Request, str]] = {
         ("GET", "/incidents/{power}", None),
         "is not shared with you",
     ),
+    "another party's assessment": (
+        "borduria",
+        ("GET", "/incidents/{hospital}/assessment", None),
+        "is not shared with you",
+    ),
+    "another party's assessment versions": (
+        "borduria",
+        ("GET", "/incidents/{hospital}/assessments", None),
+        "is not shared with you",
+    ),
+    "assessing, even one's own incident": (
+        "arcadia",
+        ("POST", "/incidents/{hospital}/assessment", {"facts": {"victim.cert": False}}),
+        "mission staff token",
+    ),
     "reporting for another party": (
         "borduria",
         ("POST", "/incidents", report("arcadia")),

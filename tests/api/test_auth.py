@@ -32,6 +32,9 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/incidents", NEW_INCIDENT),
     ("GET", "/incidents/1", None),
     ("POST", "/incidents/1/status", {"status": "triage"}),
+    ("GET", "/incidents/1/assessment", None),
+    ("GET", "/incidents/1/assessments", None),
+    ("POST", "/incidents/1/assessment", {"facts": {"victim.cert": False}}),
     ("GET", "/audit", None),
     ("GET", "/audit/verify", None),
 ]
@@ -47,6 +50,9 @@ TEMPLATES = {
     ("POST", "/incidents"),
     ("GET", "/incidents/{incident_id}"),
     ("POST", "/incidents/{incident_id}/status"),
+    ("GET", "/incidents/{incident_id}/assessment"),
+    ("GET", "/incidents/{incident_id}/assessments"),
+    ("POST", "/incidents/{incident_id}/assessment"),
     ("GET", "/audit"),
     ("GET", "/audit/verify"),
 }

@@ -35,7 +35,7 @@ def test_an_empty_file_is_all_unknown() -> None:
         ({"victim": {"sector": "spaceflight"}}, "victim.sector"),
         ({"attribution": {"actor": "aliens"}}, "attribution.actor"),
         ({"effects": {"scale": {"value": "global", "confidence": 2}}}, "effects.scale.confidence"),
-        ({"operation": {"techniques": ["X1"]}}, "operation.techniques.value[0]"),
+        ({"operation": {"techniques": ["X1"]}}, "operation.techniques[0]"),
         ({"victim": {"colour": "red"}}, "victim.colour"),
     ],
 )

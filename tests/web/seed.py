@@ -9,8 +9,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cyberpeace.detect.detection import Detection, Source
+from cyberpeace.law import parse_overrides
 from cyberpeace.mission import Mandate
-from cyberpeace.store import Store, add_detection, create_token, file_detection, sync_mandate
+from cyberpeace.store import (
+    SYSTEM,
+    Store,
+    Viewer,
+    add_detection,
+    assess_incident,
+    create_token,
+    file_detection,
+    set_facts,
+    sync_mandate,
+)
+
+ANALYST = Viewer("staff", name="analyst-ana")
+ATTRIBUTION = {"attribution.party": {"value": "borduria", "confidence": 0.7}}
 
 HOSPITAL_TARGET = "198.18.10.10"
 REFLECTION_SUMMARY = (
@@ -120,4 +134,8 @@ def seed_console(store: Store, mandate: Mandate, *, now: datetime | None = None)
         assert flood is not None
         staff = create_token(session, party_id=None, label="web-tests")
         borduria = create_token(session, party_id="borduria", label="web-tests")
+        # The flood assessed twice (as detected, then with an analyst's attribution); the scan not.
+        assess_incident(session, SYSTEM, flood.id, mandate=mandate)
+        overrides = parse_overrides(ATTRIBUTION, ANALYST.actor)
+        set_facts(session, ANALYST, flood.id, overrides, reason="traceback", mandate=mandate)
         return Seeded(staff, borduria, flood.id, flood.title, scan.id, scan.title)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime
 
 from cyberpeace import store
@@ -12,6 +13,9 @@ from cyberpeace.api.auth import CurrentViewer, DbSession
 from cyberpeace.api.schemas import (
     IDENT_PATTERN,
     MAX_ID,
+    AssessmentIn,
+    AssessmentOut,
+    AssessmentVersionOut,
     AuditEntryOut,
     DetectionOut,
     ErrorOut,
@@ -25,6 +29,7 @@ from cyberpeace.api.schemas import (
     StatusIn,
     VerificationOut,
 )
+from cyberpeace.law import FactsError, parse_overrides
 from cyberpeace.store import audit
 
 _errors: dict[int | str, dict[str, object]] = {
@@ -164,6 +169,75 @@ def change_status(
     """Move an incident along new → triage → investigating → assessed → closed (staff only)."""
     row = store.change_status(session, viewer, incident_id, body.status, body.reason)
     return IncidentOut.model_validate(row)
+
+
+@router.get(
+    "/incidents/{incident_id}/assessment", response_model=AssessmentOut, tags=["assessments"]
+)
+def get_assessment(
+    incident_id: IdPath,
+    session: DbSession,
+    viewer: CurrentViewer,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> AssessmentOut:
+    """The latest legal assessment of an incident (or ``version``), with its facts and findings."""
+    return AssessmentOut.of(store.get_assessment(session, viewer, incident_id, version))
+
+
+@router.get(
+    "/incidents/{incident_id}/assessments",
+    response_model=list[AssessmentVersionOut],
+    tags=["assessments"],
+)
+def list_assessments(
+    incident_id: IdPath, session: DbSession, viewer: CurrentViewer
+) -> list[AssessmentVersionOut]:
+    """Every version of an assessment, oldest first: who, which knowledge, what changed."""
+    rows = store.list_assessments(session, viewer, incident_id)
+    return [AssessmentVersionOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/incidents/{incident_id}/assessment",
+    response_model=AssessmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": AssessmentOut, "description": "Nothing changed: the latest."}},
+    tags=["assessments"],
+)
+def assess_incident(
+    incident_id: IdPath,
+    body: AssessmentIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    viewer: CurrentViewer,
+) -> AssessmentOut:
+    """Assess the incident again with the facts given set by the caller (mission staff only).
+
+    A new version (201) when the facts or findings changed, else the latest one (200).
+    """
+    viewer.require_staff()
+    try:
+        overrides = parse_overrides(body.facts, viewer.actor)
+    except FactsError as exc:
+        raise RequestValidationError(
+            [
+                {"type": "value_error", "loc": ("body", "facts", path), "msg": message}
+                for path, message in exc.problems
+            ]
+        ) from None
+    before = len(store.list_assessments(session, viewer, incident_id))
+    row = store.set_facts(
+        session,
+        viewer,
+        incident_id,
+        overrides,
+        reason=body.reason,
+        mandate=request.app.state.mandate,
+    )
+    if row.version <= before:
+        response.status_code = status.HTTP_200_OK
+    return AssessmentOut.of(row)
 
 
 @router.get("/audit", response_model=list[AuditEntryOut], tags=["audit"])

@@ -7,6 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from cyberpeace.law import Assessment
+from cyberpeace.store import assessment_of
+from cyberpeace.store.tables import AssessmentRow
+
 Status = Literal["new", "triage", "investigating", "assessed", "closed"]
 Severity = Literal["low", "medium", "high", "critical"]
 Tlp = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
@@ -116,6 +120,51 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
+    reason: Text = Field(default="", max_length=2000)
+
+
+class AssessmentVersionOut(_Out):
+    """One version of an incident's assessment: who made it, with which knowledge, what changed."""
+
+    incident_id: int
+    version: int
+    knowledge_version: str
+    created_by: str
+    created_at: datetime
+    changes: list[dict[str, Any]] = Field(
+        description="Facts changed since the previous version: fact, from, to, by (and reason)."
+    )
+
+
+class AssessmentOut(AssessmentVersionOut):
+    facts: dict[str, Any] = Field(description="The facts assessed (docs/facts.md).")
+    assessment: Assessment
+
+    @classmethod
+    def of(cls, row: AssessmentRow) -> AssessmentOut:
+        return cls(
+            **AssessmentVersionOut.model_validate(row).model_dump(),
+            facts=row.facts,
+            assessment=assessment_of(row),
+        )
+
+
+class AssessmentIn(BaseModel):
+    """Facts an analyst sets (``null`` withdraws one) before the incident is assessed again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Dotted fact path to a value, or to {value, confidence}; null withdraws.",
+        examples=[
+            {
+                "effects.injury_or_death": False,
+                "attribution.party": {"value": "borduria", "confidence": 0.6},
+            }
+        ],
+    )
     reason: Text = Field(default="", max_length=2000)
 
 

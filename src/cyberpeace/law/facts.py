@@ -199,6 +199,25 @@ def fact_paths() -> frozenset[str]:
     return frozenset(paths)
 
 
+def flat_facts(facts: Facts) -> dict[str, Fact[Any]]:
+    """Every fact that differs from the default (unknown, no source), by dotted path."""
+    found = {path: facts.fact(path) for path in sorted(fact_paths())}
+    return {path: fact for path, fact in found.items() if fact != Fact()}
+
+
+def facts_from_flat(flat: dict[str, Fact[Any]], *, incident: str = "", summary: str = "") -> Facts:
+    """Facts from dotted paths (``flat_facts``' inverse); raise FactsError on a bad path."""
+    nested: dict[str, Any] = {"incident": incident, "summary": summary}
+    for path, fact in flat.items():
+        group, _, name = path.partition(".")
+        value = fact.model_dump()
+        if name:
+            nested.setdefault(group, {})[name] = value
+        else:
+            nested[group] = value
+    return facts_from_dict(nested, "<facts>")
+
+
 class FactsError(ValueError):
     """A facts file that cannot be used; ``problems`` are ``(field path, message)`` pairs."""
 
@@ -223,7 +242,7 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
             out += f"[{part}]"
         elif part.isidentifier() and part not in _BRANCHES:
             out += f".{part}" if out else part
-    return out.removesuffix(".value") or "(document)"
+    return out.replace(".value[", "[").removesuffix(".value") or "(document)"
 
 
 def facts_from_dict(data: Any, source: str = "<facts>") -> Facts:

@@ -1,6 +1,13 @@
 """The case store: SQLAlchemy tables, Alembic migrations, and functions named by operation."""
 
 from cyberpeace.store.access import SYSTEM, Forbidden, NotFound, Viewer
+from cyberpeace.store.assessments import (
+    assess_incident,
+    assessment_of,
+    get_assessment,
+    list_assessments,
+    set_facts,
+)
 from cyberpeace.store.audit import Verification, verify
 from cyberpeace.store.database import Store, migrate, open_store
 from cyberpeace.store.detections import add_detection, get_detection, list_detections
@@ -37,20 +44,25 @@ __all__ = [
     "Verification",
     "Viewer",
     "add_detection",
+    "assess_incident",
+    "assessment_of",
     "change_status",
     "create_incident",
     "create_token",
     "file_detection",
+    "get_assessment",
     "get_detection",
     "get_incident",
     "get_party",
     "get_safe_area",
+    "list_assessments",
     "list_detections",
     "list_incidents",
     "list_parties",
     "list_safe_areas",
     "migrate",
     "open_store",
+    "set_facts",
     "share_incident",
     "sync_mandate",
     "verify",

@@ -193,8 +193,10 @@ class AssessmentRow(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     knowledge_version: Mapped[str] = mapped_column(String(64))
-    facts: Mapped[dict[str, Any]]
-    findings: Mapped[list[Any]]
+    facts: Mapped[dict[str, Any]]  # the Facts document assessed (facts.py), defaults left out
+    findings: Mapped[list[Any]]  # every Finding, the mandate's terms first
+    details: Mapped[dict[str, Any]]  # thresholds, responses, offences, contradictions, missing
+    changes: Mapped[list[Any]]  # facts changed since the previous version: path, from, to, by
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

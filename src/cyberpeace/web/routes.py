@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from cyberpeace import store
 from cyberpeace.api.auth import COOKIE, DbSession
+from cyberpeace.law import Finding
+from cyberpeace.law.report import level_text
 from cyberpeace.store import SEVERITIES, Forbidden, NotFound, Viewer, viewer_for
 from cyberpeace.store.tables import IncidentRow
 
@@ -151,8 +153,46 @@ def incident_page(incident_id: int, request: Request, session: DbSession) -> Res
         context = {"viewer": viewer, "message": str(exc), "code": code}
         return templates.TemplateResponse(request, "error.html", context, status_code=code)
     history = store.audit.entries(session, subject=f"incident:{incident.id}", limit=200)
-    context = {"viewer": viewer, "incident": incident, "history": history}
+    context = {
+        "viewer": viewer,
+        "incident": incident,
+        "history": history,
+        "legal": _legal(session, viewer, incident.id),
+    }
     return templates.TemplateResponse(request, "incident.html", context)
+
+
+def _legal(session: DbSession, viewer: Viewer, incident_id: int) -> dict[str, Any] | None:
+    """The latest assessment for the page: findings grouped by instrument, engaged ones first."""
+    try:
+        row = store.get_assessment(session, viewer, incident_id)
+    except NotFound:
+        return None
+    assessment = store.assessment_of(row)
+    groups: dict[str, list[Finding]] = {}
+    for finding in [*assessment.mandate, *assessment.findings]:
+        groups.setdefault(finding.instrument, []).append(finding)
+    return {
+        "row": row,
+        "assessment": assessment,
+        "versions": len(store.list_assessments(session, viewer, incident_id)),
+        "groups": {
+            instrument: (
+                [f for f in found if f.level != "not engaged"],
+                [f for f in found if f.level == "not engaged"],
+            )
+            for instrument, found in groups.items()
+        },
+    }
+
+
+def level_class(level: str) -> str:
+    """'likely breached' -> 'likely-breached', for the class that colours a finding's level."""
+    return level.replace(" ", "-")
+
+
+templates.env.filters["level_class"] = level_class
+templates.env.filters["level_text"] = level_text
 
 
 def _worst(incidents: list[IncidentRow]) -> str:
