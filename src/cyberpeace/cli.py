@@ -354,14 +354,28 @@ def sensor(
     api: Annotated[
         str | None, typer.Option(help="HOST:PORT for /metrics and the counters API.")
     ] = None,
+    mandate: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Borders, safe areas and allow list for detection."
+        ),
+    ] = None,
+    run_detectors: Annotated[
+        bool,
+        typer.Option(
+            "--detect/--no-detect", help="Run the detectors live; store detections, incidents."
+        ),
+    ] = True,
     data_dir: DataDir = None,
 ) -> None:
-    """Collect NetFlow v5/v9 and IPFIX into the flow archive until SIGINT or SIGTERM."""
+    """Collect NetFlow v5/v9 and IPFIX into the flow archive, and detect attacks live into the
+    case store, until SIGINT or SIGTERM."""
     import logging
+    from contextlib import nullcontext
 
     from cyberpeace.telemetry.collector import Collector
     from cyberpeace.telemetry.listen import ListenAddressError, parse_host_port, parse_listen
-    from cyberpeace.telemetry.sensor import run_sensor
+    from cyberpeace.telemetry.sensor import run_sensor, sensor_detection
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
@@ -372,8 +386,15 @@ def sensor(
     except ListenAddressError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    settings = _settings(data_dir=data_dir)
+    settings = _settings(data_dir=data_dir, mandate=mandate)
     root = _archive_root(archive, data_dir)
+    loaded = None
+    if run_detectors and settings.mandate is not None:
+        try:
+            loaded = load_mandate(settings.mandate)
+        except MandateError as exc:
+            typer.echo(f"{settings.mandate}: error: {exc}", err=True)
+            raise typer.Exit(2) from None
 
     def ready(collector: Collector) -> None:
         for host, port in collector.addresses:
@@ -381,9 +402,14 @@ def sensor(
         if api is not None:
             typer.echo(f"metrics on http://{api}/metrics")
         typer.echo(f"archive: {root}")
+        if run_detectors:
+            watched = f" with the mandate {settings.mandate}" if loaded else " (no mandate)"
+            typer.echo(f"detections{watched} into {settings.database_url}")
 
+    detection = sensor_detection(settings, loaded) if run_detectors else nullcontext(None)
     try:
-        collector = run_sensor(settings, listen, root, api, on_ready=ready)
+        with detection as detector:
+            collector = run_sensor(settings, listen, root, api, detector=detector, on_ready=ready)
     except OSError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -391,6 +417,13 @@ def sensor(
         typer.echo(
             f"{exporter}: {c.datagrams:,} datagrams, {c.flows:,} flows, {c.malformed:,} malformed, "
             f"{c.unknown_template:,} unknown template, {c.dropped_flows:,} flows dropped"
+        )
+    if detector is not None:
+        d = detector.counters()
+        typer.echo(
+            f"detection: {d.new:,} detections, {d.updates:,} updates, {d.analyses:,} analyses, "
+            f"{d.dropped_flows:,} flows pushed out of the window early, "
+            f"{d.analysis_errors + d.report_errors:,} errors"
         )
     totals = collector.totals()
     typer.echo(

@@ -10,7 +10,12 @@ from cyberpeace.store.assessments import (
 )
 from cyberpeace.store.audit import Verification, verify
 from cyberpeace.store.database import Store, migrate, open_store
-from cyberpeace.store.detections import add_detection, get_detection, list_detections
+from cyberpeace.store.detections import (
+    add_detection,
+    get_detection,
+    list_detections,
+    update_detection,
+)
 from cyberpeace.store.incidents import (
     SEVERITIES,
     STATUSES,
@@ -30,12 +35,14 @@ from cyberpeace.store.parties import (
     list_safe_areas,
     sync_mandate,
 )
+from cyberpeace.store.recorder import DetectionRecorder
 from cyberpeace.store.tokens import create_token, viewer_for
 
 __all__ = [
     "SEVERITIES",
     "STATUSES",
     "SYSTEM",
+    "DetectionRecorder",
     "Forbidden",
     "IncidentDraft",
     "InvalidTransition",
@@ -65,6 +72,7 @@ __all__ = [
     "set_facts",
     "share_incident",
     "sync_mandate",
+    "update_detection",
     "verify",
     "viewer_for",
 ]

@@ -43,6 +43,38 @@ def add_detection(
     return row
 
 
+def update_detection(session: Session, detection_id: int, detection: Detection) -> DetectionRow:
+    """Bring a stored detection up to date with a later view of the same episode (a live
+    detector's: the span grew, a peak rose); what it is and whom it concerns stay."""
+    row = session.get(DetectionRow, detection_id)
+    if row is None:
+        raise NotFound(f"no detection {detection_id}")
+    if (row.detector, row.target) != (detection.detector, detection.target):
+        raise ValueError(
+            f"detection {detection_id} is {row.detector} on {row.target}, "
+            f"not {detection.detector} on {detection.target}"
+        )
+    row.start, row.end = detection.start, detection.end
+    row.severity, row.confidence = detection.severity, detection.confidence
+    row.magnitude = detection.magnitude
+    row.sources = [s.model_dump() for s in detection.sources]
+    row.explanation = detection.explanation
+    session.flush()
+    audit.append(
+        session,
+        f"detector:{detection.detector}",
+        "detection.update",
+        f"detection:{row.id}",
+        {
+            "start": detection.start.isoformat(),
+            "end": detection.end.isoformat(),
+            "severity": detection.severity,
+            "peak_pps": detection.magnitude.get("peak_pps"),
+        },
+    )
+    return row
+
+
 def list_detections(
     session: Session,
     viewer: Viewer,

@@ -188,10 +188,20 @@ def _kind_title(kind: str) -> str:
 def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> IncidentRow | None:
     """Put a detection into the open incident on the same target, or open a new one.
 
-    Detections without a party (traffic to nobody's territory) open no incident.
+    Detections without a party (traffic to nobody's territory) open no incident. A detection
+    filed before and updated since (a live detector's, as its episode grows) widens the open
+    incident that holds it to its new span and severity.
     """
     if detection.party_id is None:
         return None
+    holding = session.scalars(
+        select(IncidentRow).where(
+            IncidentRow.status != "closed",
+            IncidentRow.detections.any(DetectionRow.id == detection.id),
+        )
+    ).first()
+    if holding is not None:
+        return _widen(session, holding, detection)
     open_row = session.scalars(
         select(IncidentRow)
         .where(
@@ -235,3 +245,24 @@ def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> In
         {"detection": detection.id, "severity": open_row.severity},
     )
     return open_row
+
+
+def _widen(session: Session, incident: IncidentRow, detection: DetectionRow) -> IncidentRow:
+    incident.first_seen = min(incident.first_seen, detection.start)
+    incident.last_seen = max(incident.last_seen, detection.end)
+    if SEVERITIES.index(detection.severity) > SEVERITIES.index(incident.severity):
+        incident.severity = detection.severity
+    incident.updated_at = utcnow()
+    audit.append(
+        session,
+        "system",
+        "incident.timeline",
+        f"incident:{incident.id}",
+        {
+            "detection": detection.id,
+            "first_seen": incident.first_seen.isoformat(),
+            "last_seen": incident.last_seen.isoformat(),
+            "severity": incident.severity,
+        },
+    )
+    return incident

@@ -105,7 +105,7 @@ class _SinkWorker:
 
 
 class Collector:
-    """Listens on UDP, decodes NetFlow v5/v9 and IPFIX, hands FLOW_SCHEMA tables to sinks."""
+    """Listens on UDP, decodes NetFlow v5/v9, IPFIX and sFlow v5, hands Flow tables to sinks."""
 
     def __init__(
         self,

@@ -1,9 +1,12 @@
-"""The sensor process: a collector feeding the flow archive (and any other sink), with an API.
+"""The sensor process: a collector feeding the flow archive, live detection and any other sink,
+with an API.
 
-``run_sensor`` starts a Collector whose first sink writes the hourly Parquet archive, serves
+``run_sensor`` starts a Collector whose first sink writes the hourly Parquet archive (and, given
+a ``LiveDetector``, whose second runs the detectors over the recent flows; ``sensor_detection``
+makes one that records into the data directory's case store), serves
 ``create_sensor_app`` (Prometheus /metrics, exporter counters as JSON, health) when given an API
 address, and runs until SIGINT or SIGTERM (or ``stop`` is set); on the way out it flushes the
-collector and the archive, so nothing received is lost.
+collector, the archive and the detector, so nothing received is lost.
 
 The sensor's API serves counters only, without authentication: bind it to loopback or to a
 monitoring network.
@@ -16,7 +19,8 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,6 +31,10 @@ from fastapi.responses import PlainTextResponse
 
 from cyberpeace import __version__
 from cyberpeace.config import Settings
+from cyberpeace.detect import criticality_of
+from cyberpeace.detect.live import LiveDetector
+from cyberpeace.mission import Borders, Mandate
+from cyberpeace.store import DetectionRecorder, open_store, sync_mandate
 from cyberpeace.telemetry.archive import FlowArchive
 from cyberpeace.telemetry.collector import Collector, Sink
 from cyberpeace.telemetry.listen import parse_host_port
@@ -105,17 +113,19 @@ def run_sensor(
     api_bind: str | None = None,
     *,
     sinks: Sequence[Sink] = (),
+    detector: LiveDetector | None = None,
     stop: threading.Event | None = None,
     on_ready: Callable[[Collector], None] | None = None,
 ) -> Collector:
     """Collect into the archive (and ``sinks``) until a signal or ``stop``; return the collector.
 
     ``archive_dir`` defaults to DATA_DIR/flows, where ``ingest --archive`` and ``flows query``
-    look. The collector returned is stopped; its counters are the run's totals.
+    look. ``detector`` is given every batch too, and closed (its last updates reported) after
+    the collector stopped. The collector returned is stopped; its counters are the run's totals.
     """
     api = parse_host_port(api_bind) if api_bind else None  # refuse a bad address before binding
     archive = ArchiveSink(FlowArchive(archive_dir or settings.data_dir / "flows"))
-    collector = Collector(listen, [archive, *sinks])
+    collector = Collector(listen, [archive, *([detector] if detector else []), *sinks])
     stop = stop or threading.Event()
     collector.start()
     server, served = _serve_api(collector, api) if api else (None, None)
@@ -135,7 +145,41 @@ def run_sensor(
             served.join(10)
         collector.stop()
         archive.flush()
+        if detector is not None:
+            detector.close()
     return collector
+
+
+@contextmanager
+def sensor_detection(
+    settings: Settings, mandate: Mandate | None = None, **options: Any
+) -> Iterator[LiveDetector]:
+    """A live detector recording into ``settings.database_url`` (created or migrated first),
+    with the mandate's borders, safe areas, criticality and allow list when given one (its
+    parties and safe areas are loaded into the store, as incidents name them). ``options`` go
+    to ``LiveDetector`` (window_s, max_rows, update_every, thresholds). The store is closed on
+    the way out; close the detector before (``run_sensor`` does)."""
+    store = open_store(settings.database_url)
+    try:
+        if mandate is not None:
+            with store.session() as session:
+                sync_mandate(session, mandate, by="sensor")
+        recorder = DetectionRecorder(
+            store, tlp=mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
+        )
+        detector = LiveDetector(
+            recorder,
+            Borders.from_mandate(mandate) if mandate else None,
+            allow_list=[entry.prefix for entry in mandate.allow_list] if mandate else (),
+            criticality=criticality_of(mandate) if mandate else None,
+            **options,
+        )
+        try:
+            yield detector
+        finally:
+            detector.close()
+    finally:
+        store.close()
 
 
 def _serve_api(collector: Collector, bind: tuple[str, int]) -> tuple[Any, threading.Thread]:

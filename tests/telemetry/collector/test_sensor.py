@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from cyberpeace.store import SYSTEM, Store, list_incidents, open_store, verify
+from cyberpeace.store.tables import DetectionRow
 from cyberpeace.telemetry.archive import FlowArchive
 from cyberpeace.telemetry.collector import Collector
 from cyberpeace.telemetry.sensor import ArchiveSink, create_sensor_app
+from tests.detect.attack_trace import Exporter, build_trace
 
 from .support import Gather, send, v5_traffic
 
@@ -28,6 +32,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = ROOT / "src" / "cyberpeace" / "mission" / "examples"
 
 
 @pytest.fixture
@@ -114,7 +119,7 @@ def test_the_sensor_command_collects_until_sigterm(tmp_path: Path) -> None:
     api = f"127.0.0.1:{free_port()}"
     command = [sys.executable, "-c", "from cyberpeace.cli import main; main()", "sensor"]
     command += ["--listen", "udp://127.0.0.1:0", "--listen", "udp://[::1]:0"]
-    command += ["--archive", str(tmp_path / "flows"), "--api", api]
+    command += ["--archive", str(tmp_path / "flows"), "--api", api, "--no-detect"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CYBERPEACE_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
@@ -141,6 +146,61 @@ def test_the_sensor_command_collects_until_sigterm(tmp_path: Path) -> None:
     assert f"::1: 25 datagrams, {25 * 30:,} flows" in out.decode()
     archived = FlowArchive(tmp_path / "flows").scan(["bytes", "exporter"])
     assert archived.num_rows == sent.flows
+    assert not (tmp_path / "cyberpeace.db").exists()  # --no-detect: no case store
+
+
+def test_the_sensor_command_detects_an_attack_into_the_case_store(tmp_path: Path) -> None:
+    trace = build_trace(int(time.time()) - 12, 10, attack=range(2, 8))
+    command = [sys.executable, "-c", "from cyberpeace.cli import main; main()", "sensor"]
+    command += ["--listen", "udp://127.0.0.1:0", "--mandate", str(EXAMPLES / "demo.yaml")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CYBERPEACE_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().decode()]
+        while not lines[-1].startswith("detections"):  # the last line printed when ready
+            assert lines[-1], process.stderr.read().decode() if process.stderr else ""
+            lines.append(process.stdout.readline().decode())
+        port = int(lines[0].rsplit(":", 1)[1])
+        Exporter(trace, ("127.0.0.1", port), pace=0.1).start().join()
+        store = open_store(f"sqlite:///{tmp_path / 'cyberpeace.db'}")
+        try:
+            deadline = time.monotonic() + 10
+            while not incidents(store) and time.monotonic() < deadline:
+                time.sleep(0.05)  # the sensor runs on its own; poll until it has filed
+        finally:
+            store.close()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 0, err.decode()
+    assert lines[-1].startswith(f"detections with the mandate {EXAMPLES / 'demo.yaml'} into sqlite")
+    assert "detection: 1 detections" in out.decode()
+    store = open_store(f"sqlite:///{tmp_path / 'cyberpeace.db'}")
+    try:
+        [(title, party, severity, detections)] = incidents(store)
+        with store.session() as session:
+            assert verify(session).ok
+    finally:
+        store.close()
+    assert (title, party, severity) == (
+        "UDP reflection against 198.18.10.10",
+        "arcadia",
+        "critical",
+    )
+    assert [(d.detector, d.target) for d in detections] == [("reflection", "198.18.10.10")]
+
+
+def incidents(store: Store) -> list[tuple[str, str, str, list[DetectionRow]]]:
+    with store.session() as session:
+        return [
+            (i.title, i.party_id, i.severity, list(i.detections))
+            for i in list_incidents(session, SYSTEM)
+        ]
 
 
 def test_the_sensor_command_refuses_a_bad_listen_url() -> None:

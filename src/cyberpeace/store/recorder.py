@@ -1,0 +1,46 @@
+"""Recording a live detector's updates in the case store, one transaction per call.
+
+A new episode becomes a detection (``add_detection``) filed into an incident
+(``file_detection``: the open incident on the same target, or a new one); a grown episode
+updates its detection (``update_detection``) and widens the incident that holds it. Every change
+goes through those functions, so each leaves its audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from cyberpeace.detect.reported import DetectionUpdate
+from cyberpeace.store.database import Store
+from cyberpeace.store.detections import add_detection, update_detection
+from cyberpeace.store.incidents import file_detection
+
+REMEMBERED = 10_000  # episodes whose detection id is kept; an older one is recorded anew
+
+
+class DetectionRecorder:
+    """A live detector's ``report``: stores its updates and files them into incidents."""
+
+    def __init__(self, store: Store, *, tlp: str = "TLP:AMBER", sensor: str | None = None) -> None:
+        self.store = store
+        self.tlp = tlp
+        self.sensor = sensor
+        self._rows: OrderedDict[int, int] = OrderedDict()  # episode -> detection id
+
+    def __call__(self, updates: Sequence[DetectionUpdate]) -> None:
+        stored: dict[int, int] = {}
+        with self.store.session() as session:
+            for update in updates:
+                known = self._rows.get(update.episode)
+                if known is None:
+                    row = add_detection(session, update.detection, sensor=self.sensor)
+                else:
+                    row = update_detection(session, known, update.detection)
+                file_detection(session, row, tlp=self.tlp)
+                stored[update.episode] = row.id
+        for episode, row_id in stored.items():  # only once the transaction committed
+            self._rows[episode] = row_id
+            self._rows.move_to_end(episode)
+        while len(self._rows) > REMEMBERED:
+            self._rows.popitem(last=False)
