@@ -1,0 +1,649 @@
+"""Detection accuracy: precision, recall and time to detect per attack type, on labelled traffic.
+
+Two pcaps are written straight from numpy (scapy is far too slow for millions of packets): an
+attack trace, where several instances of each attack type (varied rates, durations, victims and
+source counts) take turns over benign background, and a benign-only trace of at least 30
+minutes. Frames are captured to 54 bytes (Ethernet, IPv4 and a 20-byte transport header) with
+their original length and IPv4 total length set to the full packet (RFC 791 section 3.1), as a
+capture with a short snap length is: flow meters count IP bytes from the total length.
+
+Each trace goes down two paths: (a) our pcap reader, which meters packets into flows, and (b)
+Debian's softflowd reading the pcap and exporting IPFIX over loopback UDP, decoded by
+FlowExportDecoder, as a real sensor's collector would see it. ``analyse`` runs on the flows with
+the default thresholds; a detection matches a label when its kind is the label's, its target is
+the victim (or the swept network) and it overlaps the attack in time (with ``SLACK_S`` after
+the end, for flows that end late). Per attack type: instances, detected, recall, precision (a
+detection of that kind that matches no label of that type is false; "on attack" also counts
+those on another type's victim and time, e.g. a volumetric detection of a SYN flood), median
+and worst time to detect (detection start minus attack start, in the traffic's own time: the
+batch is analysed after the fact, so this says how well the start is dated, not the latency of
+a live sensor) and false detections per day on the benign-only trace (no borders are given, so
+each target counts as its own safe area).
+
+    python benchmarks/detection_eval.py [--seed 1] [--no-softflowd] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from cyberpeace.detect import Detection, analyse
+from cyberpeace.telemetry.dispatch import FlowExportDecoder
+from cyberpeace.telemetry.formats import read_flows
+from cyberpeace.telemetry.schema import FLOW_SCHEMA
+
+START = 1_764_000_000.0  # 2025-11-24 16:00 UTC
+SLOT_S = 150.0  # each attack instance gets its own slot of the attack trace
+SLACK_S = 60.0  # a detection may start this long after the attack ends and still match it
+BENIGN_S = 1_800.0  # the benign-only trace: 30 simulated minutes
+SNAP = 54  # captured bytes per frame: Ethernet 14 + IPv4 20 + transport 20
+TCP, UDP, ICMP = 6, 17, 1
+SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
+SERVERS = [f"198.51.100.{i}" for i in range(10, 40)]  # the protected networks' hosts
+AMPLIFIER_PORTS = {"dns": (53, 1_400), "ntp": (123, 468), "memcached": (11211, 1_400)}
+AMPLIFIER_PORTS |= {"ssdp": (1900, 330), "cldap": (389, 1_400)}
+KINDS = {
+    "udp-reflection": "udp-reflection",
+    "udp-flood": "volumetric-flood",
+    "syn-flood": "syn-flood",
+    "icmp-flood": "icmp-flood",
+    "port-scan": "port-scan",
+    "host-sweep": "host-sweep",
+    "brute-force": "brute-force",
+}
+
+
+@dataclass
+class Packets:
+    """Columns of packets, one entry per packet (addresses as IPv4 integers)."""
+
+    time: NDArray[np.float64]
+    src: NDArray[np.uint32]
+    dst: NDArray[np.uint32]
+    proto: NDArray[np.uint8]
+    sport: NDArray[np.uint16]
+    dport: NDArray[np.uint16]
+    flags: NDArray[np.uint8]
+    length: NDArray[np.uint16]  # IPv4 total length
+
+    @staticmethod
+    def join(parts: list[Packets]) -> Packets:
+        merged = Packets(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
+        order = np.argsort(merged.time, kind="stable")
+        return Packets(*(getattr(merged, f)[order] for f in FIELDS))
+
+
+FIELDS = ["time", "src", "dst", "proto", "sport", "dport", "flags", "length"]
+
+
+@dataclass(frozen=True)
+class Label:
+    kind: str  # an attack type, a key of KINDS
+    variant: str
+    target: str  # victim address, or the swept network
+    start: float
+    end: float
+
+
+def ip(text: str) -> int:
+    return int(ipaddress.IPv4Address(text))
+
+
+def packets(
+    time: NDArray[np.float64],
+    src: NDArray[np.integer] | int,
+    dst: NDArray[np.integer] | int,
+    proto: int,
+    sport: NDArray[np.integer] | int,
+    dport: NDArray[np.integer] | int,
+    flags: NDArray[np.integer] | int,
+    length: NDArray[np.integer] | int,
+) -> Packets:
+    n = len(time)
+
+    def column(value: NDArray[np.integer] | int, dtype: type) -> NDArray[np.generic]:
+        return np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
+
+    return Packets(
+        time.astype(np.float64),
+        column(src, np.uint32),
+        column(dst, np.uint32),
+        column(proto, np.uint8),
+        column(sport, np.uint16),
+        column(dport, np.uint16),
+        column(flags, np.uint8),
+        np.clip(column(length, np.int64), 40, 1_500).astype(np.uint16),
+    )
+
+
+def public_addresses(rng: np.random.Generator, n: int) -> NDArray[np.uint32]:
+    """Random addresses in 1.0.0.0 to 223.255.255.255, off 10/8 and 127/8 (the first octet)."""
+    first = rng.choice([o for o in range(1, 224) if o not in (10, 127)], n)
+    return (first.astype(np.uint32) << 24) | rng.integers(0, 1 << 24, n, dtype=np.uint32)
+
+
+# --- benign traffic -------------------------------------------------------------------------
+
+
+def sessions(
+    rng: np.random.Generator,
+    begin: NDArray[np.float64],
+    client: NDArray[np.uint32],
+    server: NDArray[np.uint32],
+    port: int,
+    data: int,
+    down_size: int = 1_200,
+) -> Packets:
+    """TCP sessions: handshake, ``data`` request/answer pairs, FIN both ways (RFC 9293 3.5)."""
+    n = len(begin)
+    cport = rng.integers(32_768, 61_000, n)
+    steps = 3 + 2 * data + 3
+    out = np.zeros(steps, bool)  # which steps go client to server
+    out[[0, 2, steps - 3, steps - 1]] = True
+    out[3 : 3 + 2 * data : 2] = True
+    flags = np.full(steps, ACK | PSH)
+    flags[:3] = [SYN, SYN | ACK, ACK]
+    flags[-3:] = [FIN | ACK, FIN | ACK, ACK]
+    size = np.where(out, 40, down_size)
+    size[3 : 3 + 2 * data : 2] = 300
+    size[:3], size[-3:] = 40, 40
+    t = begin[:, None] + np.arange(steps)[None, :] * rng.uniform(0.005, 0.06, n)[:, None]
+    o = np.broadcast_to(out, (n, steps))
+    c = np.broadcast_to(np.asarray(client, np.uint32), (n,))[:, None]
+    s = np.broadcast_to(np.asarray(server, np.uint32), (n,))[:, None]
+    sizes = size[None, :] * rng.uniform(0.7, 1.1, (n, steps))
+    return packets(
+        t.ravel(),
+        np.where(o, c, s).ravel(),
+        np.where(o, s, c).ravel(),
+        TCP,
+        np.where(o, cport[:, None], port).ravel(),
+        np.where(o, port, cport[:, None]).ravel(),
+        np.broadcast_to(flags, (n, steps)).ravel(),
+        sizes.astype(np.int64).ravel(),
+    )
+
+
+def exchanges(
+    rng: np.random.Generator,
+    begin: NDArray[np.float64],
+    client: NDArray[np.uint32],
+    server: NDArray[np.uint32],
+    port: int,
+    ask: int,
+    answer: int,
+) -> Packets:
+    """UDP request and answer pairs (DNS lookups, NTP polls)."""
+    n = len(begin)
+    cport = rng.integers(1_024, 65_535, n)
+    back = begin + rng.uniform(0.001, 0.05, n)
+    return Packets.join(
+        [
+            packets(begin, client, server, UDP, cport, port, 0, ask + rng.integers(0, 40, n)),
+            packets(back, server, client, UDP, port, cport, 0, answer + rng.integers(0, 200, n)),
+        ]
+    )
+
+
+def benign(rng: np.random.Generator, t0: float, span: float) -> Packets:
+    """Web clients and servers, a busy server, DNS and NTP, pings, and bursts of downloads."""
+    servers = np.array([ip(s) for s in SERVERS], np.uint32)
+    clients = public_addresses(rng, 3_000)
+    inside = np.array([ip(f"198.51.100.{i}") for i in range(100, 200)], np.uint32)
+    parts = []
+    # web: about 40 sessions/s over the servers, and one busy server with 150 more/s
+    n = int(40 * span)
+    parts.append(
+        sessions(
+            rng,
+            t0 + rng.uniform(0, span, n),
+            rng.choice(clients, n),
+            rng.choice(servers, n),
+            443,
+            int(rng.integers(1, 4)),
+        )
+    )
+    n = int(150 * span)
+    parts.append(
+        sessions(rng, t0 + rng.uniform(0, span, n), rng.choice(clients, n), servers[0], 443, 1)
+    )
+    # inside hosts browsing out: many sessions, answers from the world
+    n = int(20 * span)
+    parts.append(
+        sessions(
+            rng,
+            t0 + rng.uniform(0, span, n),
+            rng.choice(inside, n),
+            rng.choice(clients, n),
+            443,
+            2,
+        )
+    )
+    # inside admins on SSH: a few long sessions now and then
+    n = int(span / 60)
+    parts.append(
+        sessions(rng, t0 + rng.uniform(0, span, n), rng.choice(clients, n), servers[3], 22, 30, 200)
+    )
+    # DNS: inside hosts ask the resolver; the resolver asks 400 authoritative servers
+    resolver = servers[1]
+    n = int(60 * span)
+    parts.append(
+        exchanges(rng, t0 + rng.uniform(0, span, n), rng.choice(inside, n), resolver, 53, 60, 120)
+    )
+    authorities = public_addresses(rng, 400)
+    n = int(80 * span)
+    parts.append(
+        exchanges(
+            rng, t0 + rng.uniform(0, span, n), resolver, rng.choice(authorities, n), 53, 70, 400
+        )
+    )
+    # NTP: every inside host polls one of four public servers every 64 s
+    n = int(len(inside) * span / 64)
+    ntp = public_addresses(rng, 4)
+    parts.append(
+        exchanges(
+            rng,
+            t0 + rng.uniform(0, span, n),
+            rng.choice(inside, n),
+            rng.choice(ntp, n),
+            123,
+            76,
+            76,
+        )
+    )
+    # monitoring pings: ten probers, once a second each, to the servers
+    n = int(10 * span)
+    probers = public_addresses(rng, 10)
+    when = t0 + rng.uniform(0, span, n)
+    src, dst = rng.choice(probers, n), rng.choice(servers, n)
+    parts.append(packets(when, src, dst, ICMP, 0, 8 << 8, 0, 84))
+    parts.append(packets(when + 0.01, dst, src, ICMP, 0, 0, 0, 84))
+    # bursts of large downloads: 2,000-6,000 packets/s of 1,500 bytes to one inside host
+    for _ in range(max(1, int(span / 300))):
+        at, length = t0 + rng.uniform(0, span - 30), rng.uniform(5, 25)
+        rate = rng.uniform(2_000, 6_000)
+        n = int(rate * length)
+        when = np.sort(at + rng.uniform(0, length, n))
+        host, cdn = rng.choice(inside), rng.choice(clients)
+        parts.append(packets(when, cdn, host, TCP, 443, 50_000, ACK | PSH, 1_500))
+        parts.append(packets(when[::2] + 0.001, host, cdn, TCP, 50_000, 443, ACK, 40))
+    return Packets.join(parts)
+
+
+# --- attacks --------------------------------------------------------------------------------
+
+
+def steady(rng: np.random.Generator, t0: float, length: float, rate: float) -> NDArray[np.float64]:
+    n = int(rate * length)
+    return np.sort(t0 + rng.uniform(0, length, n))
+
+
+def reflection(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    port, size = AMPLIFIER_PORTS[variant]
+    length = rng.uniform(8, 30)
+    rate = rng.uniform(1.3, 4) * min(1e4, 1e8 / (size * 8))  # above one of the two thresholds
+    when = steady(rng, t0, length, rate)
+    reflectors = public_addresses(rng, int(rng.integers(30, 3_000)))
+    src = rng.choice(reflectors, len(when))
+    dport = rng.integers(1_024, 65_535, len(when))
+    return packets(
+        when, src, victim, UDP, port, dport, 0, size - rng.integers(0, 30, len(when))
+    ), length
+
+
+def udp_flood(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    length = rng.uniform(8, 25)
+    rate = rng.uniform(25_000, 50_000)
+    when = steady(rng, t0, length, rate)
+    n = len(when)
+    bots = public_addresses(rng, 1 if variant == "one-source" else int(rng.integers(20, 500)))
+    random_ports = variant == "random-ports"
+    sport = rng.integers(1_024, 65_535, n) if random_ports else 40_000
+    dport = rng.integers(1, 65_535, n) if random_ports else 80
+    size = 60 if random_ports else rng.integers(400, 1_400)
+    return packets(when, rng.choice(bots, n), victim, UDP, sport, dport, 0, size), length
+
+
+def syn_flood(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    length = rng.uniform(8, 30)
+    rate = rng.uniform(3_000, 12_000)
+    when = steady(rng, t0, length, rate)
+    n = len(when)
+    src = public_addresses(rng, n)  # spoofed: a fresh source per packet
+    port = 80 if variant == "web" else 443
+    return packets(when, src, victim, TCP, rng.integers(1_024, 65_535, n), port, SYN, 40), length
+
+
+def icmp_flood(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    length = rng.uniform(8, 30)
+    rate = rng.uniform(3_000, 10_000)
+    when = steady(rng, t0, length, rate)
+    n = len(when)
+    bots = public_addresses(rng, int(rng.integers(1, 200)))
+    size = 1_000 if variant == "large" else 84
+    return packets(when, rng.choice(bots, n), victim, ICMP, 0, 8 << 8, 0, size), length
+
+
+def probes(
+    rng: np.random.Generator,
+    when: NDArray[np.float64],
+    src: int,
+    dst: NDArray[np.integer] | int,
+    port: NDArray[np.integer] | int,
+) -> Packets:
+    """A SYN each, answered by a RST (closed port) from the target."""
+    n = len(when)
+    sport = rng.integers(40_000, 60_000, n)
+    return Packets.join(
+        [
+            packets(when, src, dst, TCP, sport, port, SYN, 44),
+            packets(when + 0.0005, dst, src, TCP, port, sport, RST | ACK, 40),
+        ]
+    )
+
+
+def port_scan(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    ports = {"fast": 1_000, "slow": 300, "full": 5_000}[variant]
+    length = {"fast": 10.0, "slow": 120.0, "full": 40.0}[variant]
+    when = np.sort(t0 + rng.uniform(0, length, ports))
+    port = rng.permutation(np.arange(1, 65_536))[:ports]
+    return probes(rng, when, int(public_addresses(rng, 1)[0]), victim, port), length
+
+
+def host_sweep(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    port = {"ssh": 22, "smb": 445, "rdp": 3389}[variant]
+    hosts = int(rng.integers(120, 254))
+    length = float(rng.uniform(5, 90))
+    when = np.sort(t0 + rng.uniform(0, length, hosts))
+    dst = (victim & 0xFFFFFF00) + 1 + rng.permutation(254)[:hosts]
+    return probes(rng, when, int(public_addresses(rng, 1)[0]), dst, port), length
+
+
+def brute_force(
+    rng: np.random.Generator, t0: float, victim: int, variant: str
+) -> tuple[Packets, float]:
+    port = {"ssh": 22, "rdp": 3389}[variant]
+    per_minute = rng.uniform(30, 120)
+    length = float(rng.uniform(90, 140))
+    n = int(per_minute * length / 60)
+    begin = np.sort(t0 + rng.uniform(0, length, n))
+    attacker = public_addresses(rng, 1)
+    found = sessions(
+        rng, begin, np.repeat(attacker, n), np.full(n, victim, np.uint32), port, 4, 200
+    )
+    return found, length
+
+
+ATTACKS: dict[str, tuple[Callable[..., tuple[Packets, float]], list[str]]] = {
+    "udp-reflection": (reflection, list(AMPLIFIER_PORTS)),
+    "udp-flood": (udp_flood, ["one-source", "botnet", "random-ports"]),
+    "syn-flood": (syn_flood, ["web", "tls", "web"]),
+    "icmp-flood": (icmp_flood, ["small", "large", "small"]),
+    "port-scan": (port_scan, ["fast", "slow", "full"]),
+    "host-sweep": (host_sweep, ["ssh", "smb", "rdp"]),
+    "brute-force": (brute_force, ["ssh", "rdp", "ssh"]),
+}
+
+
+def attack_trace(rng: np.random.Generator) -> tuple[Packets, list[Label], float]:
+    """Every instance in its own slot, in shuffled order, over benign background."""
+    plan = [(kind, variant) for kind, (_, variants) in ATTACKS.items() for variant in variants]
+    order = rng.permutation(len(plan))
+    parts, labels = [], []
+    victims = rng.choice(SERVERS[4:], len(plan))  # the busy server and resolver stay benign
+    for slot, index in enumerate(order):
+        kind, variant = plan[index]
+        t0 = START + 30 + slot * SLOT_S + rng.uniform(0, 20)
+        victim = ip(str(victims[slot]))
+        made, length = ATTACKS[kind][0](rng, t0, victim, variant)
+        parts.append(made)
+        target = str(victims[slot])
+        if kind == "host-sweep":
+            target = str(ipaddress.ip_network(f"{target}/24", strict=False))
+        labels.append(Label(kind, variant, target, t0, t0 + length))
+    span = 30 + len(plan) * SLOT_S
+    parts.append(benign(rng, START, span))
+    return Packets.join(parts), labels, span
+
+
+# --- the pcap and the two paths -------------------------------------------------------------
+
+
+def write_pcap(path: Path, p: Packets) -> None:
+    """Classic libpcap format: global header, then a 16-byte record header and SNAP bytes per
+    frame, all frames written as one numpy array (no loop per packet)."""
+    n = len(p.time)
+    rec = np.zeros((n, 16 + SNAP), np.uint8)
+    micros = np.round(p.time * 1e6).astype(np.int64)
+    head = np.zeros((n, 4), "<u4")
+    head[:, 0], head[:, 1] = micros // 1_000_000, micros % 1_000_000
+    head[:, 2], head[:, 3] = SNAP, p.length.astype(np.uint32) + 14
+    rec[:, :16] = head.view(np.uint8).reshape(n, 16)
+    f = rec[:, 16:]
+    f[:, 0:6] = [2, 0, 0, 0, 0, 2]
+    f[:, 6:12] = [2, 0, 0, 0, 0, 1]
+    f[:, 12:14] = [8, 0]
+    iph = f[:, 14:34]
+    iph[:, 0] = 0x45
+    big = lambda v: v.astype(">u2").view(np.uint8).reshape(n, 2)  # noqa: E731
+    big4 = lambda v: v.astype(">u4").view(np.uint8).reshape(n, 4)  # noqa: E731
+    iph[:, 2:4] = big(p.length)
+    iph[:, 4:6] = big(np.arange(n) & 0xFFFF)
+    iph[:, 6] = 0x40  # don't fragment
+    iph[:, 8] = 64
+    iph[:, 9] = p.proto
+    iph[:, 12:16] = big4(p.src)
+    iph[:, 16:20] = big4(p.dst)
+    words = iph.reshape(n, 10, 2).astype(np.uint32)
+    total = (words[:, :, 0] << 8 | words[:, :, 1]).sum(axis=1)
+    total = (total & 0xFFFF) + (total >> 16)
+    total = (total & 0xFFFF) + (total >> 16)
+    iph[:, 10:12] = big(~total & 0xFFFF)  # RFC 791 header checksum
+    l4 = f[:, 34:54]
+    tcp, udp, icmp = p.proto == TCP, p.proto == UDP, p.proto == ICMP
+    l4[:, 0:2] = big(p.sport)
+    l4[:, 2:4] = big(p.dport)
+    l4[tcp, 12] = 0x50  # data offset 5 words
+    l4[tcp, 13] = p.flags[tcp]
+    l4[tcp, 14:16] = [0xFF, 0xFF]
+    udp_len = big(p.length - 20)
+    l4[udp, 4:6] = udp_len[udp]
+    # ICMP: type and code are the first two bytes; dport carries type << 8 | code
+    l4[icmp, 0:2] = big(p.dport)[icmp]
+    l4[icmp, 2:4] = 0
+    with path.open("wb") as out:
+        out.write(np.array([0xA1B2C3D4], "<u4").tobytes())
+        out.write(np.array([2, 4], "<u2").tobytes() + np.array([0, 0, 65535, 1], "<u4").tobytes())
+        out.write(rec.tobytes())
+
+
+def via_reader(path: Path) -> pa.Table:
+    return read_flows(path).flows
+
+
+def via_softflowd(path: Path) -> pa.Table:
+    """softflowd reads the pcap and exports IPFIX to a loopback socket; FlowExportDecoder
+    decodes the datagrams. ``-c none`` keeps softflowd 1.1.0 off its control socket (it can
+    hang there reading a file); ``-a`` takes flow times from the pcap."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver.setsockopt(socket.SOL_SOCKET, 33, 256 * 2**20)  # SO_RCVBUFFORCE, as root
+    except PermissionError:
+        receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 2**20)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(0.2)
+    port = receiver.getsockname()[1]
+    datagrams: list[bytes] = []
+    done = threading.Event()
+
+    def receive() -> None:  # one loop per datagram: they arrive one by one
+        while True:
+            try:
+                datagrams.append(receiver.recv(65_535))
+            except TimeoutError:
+                if done.is_set():
+                    return
+
+    thread = threading.Thread(target=receive, daemon=True)
+    thread.start()
+    command = ["softflowd", "-r", str(path), "-n", f"127.0.0.1:{port}", "-v", "10", "-c", "none"]
+    command += ["-a", "-d", "-p", str(path.with_suffix(".pid"))]
+    ran = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    done.set()
+    thread.join()
+    receiver.close()
+    if ran.returncode != 0:
+        raise RuntimeError(f"softflowd exited {ran.returncode}: {ran.stderr[-1000:]}")
+    result = FlowExportDecoder().decode_many(datagrams, "127.0.0.1", 0)
+    if result.malformed or result.unknown_template:
+        print(f"  softflowd export: {result.malformed} malformed, {result.errors[:3]}")
+    return pa.Table.from_batches(result.batches, schema=FLOW_SCHEMA)
+
+
+# --- scoring --------------------------------------------------------------------------------
+
+
+def seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def matches(d: Detection, label: Label) -> bool:
+    if d.kind != KINDS[label.kind]:
+        return False
+    if d.target != label.target and not _inside(d.target, label.target):
+        return False
+    return seconds(d.start) <= label.end + SLACK_S and seconds(d.end) >= label.start
+
+
+def _on(d: Detection, label: Label) -> bool:
+    """The detection names this attack's victim and time, whatever kind it says."""
+    same = d.target == label.target or _inside(d.target, label.target)
+    return same and seconds(d.start) <= label.end + SLACK_S and seconds(d.end) >= label.start
+
+
+def _inside(target: str, label_target: str) -> bool:
+    try:
+        return ipaddress.ip_network(target, strict=False).overlaps(
+            ipaddress.ip_network(label_target, strict=False)
+        )
+    except ValueError:
+        return False
+
+
+def score(found: list[Detection], labels: list[Label], benign_found: list[Detection]) -> None:
+    header = f"{'attack type':<15}{'inst':>5}{'det':>5}{'recall':>8}{'precision':>10}"
+    header += f"{'on attack':>10}{'TTD med s':>10}{'TTD max s':>10}{'FP/day benign':>15}"
+    print(header)
+    for kind, detector_kind in KINDS.items():
+        mine = [lab for lab in labels if lab.kind == kind]
+        ttd, missed = [], []
+        for lab in mine:
+            hits = [d for d in found if matches(d, lab)]
+            if hits:
+                ttd.append(min(seconds(d.start) for d in hits) - lab.start)
+            else:
+                missed.append(lab.variant)
+        of_kind = [d for d in found if d.kind == detector_kind]
+        true = [d for d in of_kind if any(matches(d, lab) for lab in mine)]
+        precision = f"{len(true) / len(of_kind):.2f}" if of_kind else "-"
+        real = [d for d in of_kind if any(_on(d, lab) for lab in labels)]
+        loose = f"{len(real) / len(of_kind):.2f}" if of_kind else "-"
+        fp = sum(d.kind == detector_kind for d in benign_found) * 86_400 / BENIGN_S
+        med = f"{statistics.median(ttd):.1f}" if ttd else "-"
+        worst = f"{max(ttd):.1f}" if ttd else "-"
+        line = f"{kind:<15}{len(mine):>5}{len(ttd):>5}{len(ttd) / len(mine):>8.2f}{precision:>10}"
+        print(
+            line
+            + f"{loose:>10}{med:>10}{worst:>10}{fp:>15.1f}"
+            + (f"  missed: {missed}" if missed else "")
+        )
+    other = [d for d in found if d.kind not in KINDS.values()]
+    total_fp = len(benign_found) * 86_400 / BENIGN_S
+    targets = len({d.target for d in benign_found})
+    print(f"other kinds in the attack trace: {_count(other)}")
+    print(
+        f"benign-only trace: {len(benign_found)} detections in {BENIGN_S / 60:.0f} min "
+        f"= {total_fp:.1f}/day over {targets} targets {_count(benign_found)}"
+    )
+    false = [d for d in found if not any(matches(d, lab) for lab in labels)]
+    for d in false[:8]:
+        print(f"  unmatched: {d.kind} {d.target} {d.start:%H:%M:%S}-{d.end:%H:%M:%S}")
+
+
+def _count(ds: list[Detection]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in ds:
+        out[d.kind] = out.get(d.kind, 0) + 1
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-softflowd", action="store_true")
+    parser.add_argument("--keep", type=Path, help="Write the pcaps here and keep them.")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    began = time.perf_counter()
+    attacks, labels, span = attack_trace(rng)
+    quiet = benign(rng, START, BENIGN_S)
+    print(
+        f"attack trace: {len(attacks.time):,} packets, {span / 60:.0f} min, {len(labels)} "
+        f"attacks; benign trace: {len(quiet.time):,} packets, {BENIGN_S / 60:.0f} min "
+        f"({time.perf_counter() - began:.1f} s to build)"
+    )
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="detection-eval-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"attack": folder / "attack.pcap", "benign": folder / "benign.pcap"}
+    write_pcap(paths["attack"], attacks)
+    write_pcap(paths["benign"], quiet)
+    routes: list[tuple[str, Callable[[Path], pa.Table]]] = [("pcap reader (metered)", via_reader)]
+    if not args.no_softflowd and shutil.which("softflowd"):
+        routes.append(("softflowd IPFIX export", via_softflowd))
+    try:
+        for name, route in routes:
+            began = time.perf_counter()
+            tables = {key: route(path) for key, path in paths.items()}
+            now = START + span + 3_600
+            found = analyse(tables["attack"], now=now).detections
+            quiet_found = analyse(tables["benign"], now=now).detections
+            print(
+                f"\n== {name}: {tables['attack'].num_rows:,} + {tables['benign'].num_rows:,} "
+                f"flows ({time.perf_counter() - began:.1f} s)"
+            )
+            score(found, labels, quiet_found)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()
