@@ -593,9 +593,21 @@ def score(found: list[Detection], labels: list[Label], benign_found: list[Detect
         f"benign-only trace: {len(benign_found)} detections in {BENIGN_S / 60:.0f} min "
         f"= {total_fp:.1f}/day over {targets} targets {_count(benign_found)}"
     )
-    false = [d for d in found if not any(matches(d, lab) for lab in labels)]
+    cross = [(d, lab) for d in found for lab in labels if _on(d, lab) and not matches(d, lab)]
+    print(
+        f"detections of another type's attack: {_count([d for d, _ in cross])} on "
+        f"{_types([lab for _, lab in cross])}"
+    )
+    false = [d for d in found if not any(_on(d, lab) for lab in labels)]
     for d in false[:8]:
-        print(f"  unmatched: {d.kind} {d.target} {d.start:%H:%M:%S}-{d.end:%H:%M:%S}")
+        print(f"  on no attack: {d.kind} {d.target} {d.start:%H:%M:%S}-{d.end:%H:%M:%S}")
+
+
+def _types(labels: list[Label]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for lab in labels:
+        out[lab.kind] = out.get(lab.kind, 0) + 1
+    return out
 
 
 def _count(ds: list[Detection]) -> dict[str, int]:
