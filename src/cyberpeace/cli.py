@@ -308,29 +308,26 @@ def detect(
     """
     import json
 
-    from cyberpeace.detect import analyse, criticality_of
+    from cyberpeace.detect import analyse
     from cyberpeace.detect.summary import summary, summary_line
-    from cyberpeace.detect.traceback import countries_of
-    from cyberpeace.mission import Borders
+    from cyberpeace.detect.watch import Watch
     from cyberpeace.telemetry.ingest import ingest as ingest_files
 
     result = ingest_files(files)
     for report in result.files:
         if report.error:
             typer.echo(f"{report.path}: refused: {report.error}", err=True)
-    borders, allow, criticality, countries = None, [], {}, {}
-    if mandate is not None:
-        try:
-            loaded = load_mandate(mandate)
-        except MandateError as exc:
-            typer.echo(f"{mandate}: error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        borders = Borders.from_mandate(loaded)
-        allow = [entry.prefix for entry in loaded.allow_list]
-        criticality = criticality_of(loaded)
-        countries = countries_of(loaded)
+    try:
+        watch = Watch.of(load_mandate(mandate) if mandate is not None else None)
+    except MandateError as exc:
+        typer.echo(f"{mandate}: error: {exc}", err=True)
+        raise typer.Exit(2) from None
     found = analyse(
-        result.flows, borders, allow_list=allow, criticality=criticality, countries=countries
+        result.flows,
+        watch.borders,
+        allow_list=watch.allow_list,
+        criticality=watch.criticality,
+        countries=watch.countries,
     )
     for detection in found.detections:
         line = json.dumps(summary(detection), allow_nan=False) if as_json else None

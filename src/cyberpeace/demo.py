@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from cyberpeace.config import Settings
-from cyberpeace.detect import criticality_of, detect
-from cyberpeace.mission import Borders, Mandate, load_mandate
+from cyberpeace.detect import detect
+from cyberpeace.detect.watch import Watch
+from cyberpeace.mission import load_mandate
 from cyberpeace.store import (
     SYSTEM,
     add_detection,
@@ -60,11 +61,12 @@ def run_demo(base: Settings, *, now: datetime | None = None) -> DemoResult:
     mandate = load_mandate(demo_mandate_path())
     end = (now or datetime.now(UTC)).replace(microsecond=0)
     scenario = demo_scenario(end - timedelta(minutes=10))
+    watch = Watch.of(mandate)
     detections = detect(
         scenario.flows,
-        Borders.from_mandate(mandate),
-        allow_list=_allow(mandate),
-        criticality=criticality_of(mandate),
+        watch.borders,
+        allow_list=watch.allow_list,
+        criticality=watch.criticality,
     )
     store = open_store(settings.database_url)
     try:
@@ -103,7 +105,3 @@ def _refuse_foreign_store(path: Path) -> None:
             f"{path} holds a case store the demo did not create; "
             "run the demo with --data-dir pointing at another directory"
         )
-
-
-def _allow(mandate: Mandate) -> list[str]:
-    return [entry.prefix for entry in mandate.allow_list]

@@ -134,6 +134,16 @@ class SourceWindows:
     distinct: I64  # distinct ports (per host), hosts (per network and port) or source ports
     probes: I64  # records counted
 
+    def hit_columns(self) -> dict[str, I64]:
+        """The columns a detector's Hits keep of each row: window, target, actor, port."""
+        return {
+            "window": self.window,
+            "target": self.target,
+            "prefix_len": self.prefix_len,
+            "actor": self.src,
+            "port": self.port,
+        }
+
 
 def _windows(batch: Batch, select: Mask, window_s: int) -> tuple[Flows, I64]:
     flows = batch.flows.take(select)

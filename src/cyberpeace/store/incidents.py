@@ -232,11 +232,7 @@ def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> In
         # reflection is a reflection attack.
         open_row.title = f"{_kind_title(detection.kind)} against {detection.target}"
     open_row.detections.append(detection)
-    open_row.first_seen = min(open_row.first_seen, detection.start)
-    open_row.last_seen = max(open_row.last_seen, detection.end)
-    if SEVERITIES.index(detection.severity) > SEVERITIES.index(open_row.severity):
-        open_row.severity = detection.severity
-    open_row.updated_at = utcnow()
+    _stretch(open_row, detection)
     audit.append(
         session,
         "system",
@@ -247,12 +243,17 @@ def file_detection(session: Session, detection: DetectionRow, *, tlp: str) -> In
     return open_row
 
 
-def _widen(session: Session, incident: IncidentRow, detection: DetectionRow) -> IncidentRow:
+def _stretch(incident: IncidentRow, detection: DetectionRow) -> None:
+    """The incident's time span and severity grown to cover one of its detections."""
     incident.first_seen = min(incident.first_seen, detection.start)
     incident.last_seen = max(incident.last_seen, detection.end)
     if SEVERITIES.index(detection.severity) > SEVERITIES.index(incident.severity):
         incident.severity = detection.severity
     incident.updated_at = utcnow()
+
+
+def _widen(session: Session, incident: IncidentRow, detection: DetectionRow) -> IncidentRow:
+    _stretch(incident, detection)
     audit.append(
         session,
         "system",

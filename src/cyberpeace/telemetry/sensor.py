@@ -31,9 +31,9 @@ from fastapi.responses import PlainTextResponse
 
 from cyberpeace import __version__
 from cyberpeace.config import Settings
-from cyberpeace.detect import criticality_of
 from cyberpeace.detect.live import LiveDetector
-from cyberpeace.mission import Borders, Mandate
+from cyberpeace.detect.watch import Watch
+from cyberpeace.mission import Mandate
 from cyberpeace.store import DetectionRecorder, open_store, sync_mandate
 from cyberpeace.telemetry.archive import FlowArchive
 from cyberpeace.telemetry.collector import Collector, Sink
@@ -167,11 +167,12 @@ def sensor_detection(
         recorder = DetectionRecorder(
             store, tlp=mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
         )
+        watch = Watch.of(mandate)
         detector = LiveDetector(
             recorder,
-            Borders.from_mandate(mandate) if mandate else None,
-            allow_list=[entry.prefix for entry in mandate.allow_list] if mandate else (),
-            criticality=criticality_of(mandate) if mandate else None,
+            watch.borders,
+            allow_list=watch.allow_list,
+            criticality=watch.criticality,
             **options,
         )
         try:

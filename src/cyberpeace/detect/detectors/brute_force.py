@@ -37,18 +37,11 @@ class BruteForce:
         window = thresholds.brute_window_s
         table = sessions_per_service(batch, self.traffic(batch.flows, thresholds), window)
         rule = Rule("sessions", thresholds.brute_sessions, "short sessions to one service")
-        columns = {
-            "window": table.window,
-            "target": table.target,
-            "prefix_len": table.prefix_len,
-            "actor": table.src,
-            "port": table.port,
-        }
         numbers = {
             "sessions": table.probes.astype(np.float64),
             "source_ports": table.distinct.astype(np.float64),
         }
-        return Hits.where_fired(window, (rule,), columns, numbers)
+        return Hits.where_fired(window, (rule,), table.hit_columns(), numbers)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         short: NDArray[np.bool_] = (

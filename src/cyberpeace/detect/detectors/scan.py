@@ -39,18 +39,11 @@ def probes(flows: Flows, max_packets: int) -> NDArray[np.bool_]:
 
 
 def _hits(table: SourceWindows, rule: Rule, window_s: int) -> Hits:
-    columns = {
-        "window": table.window,
-        "target": table.target,
-        "prefix_len": table.prefix_len,
-        "actor": table.src,
-        "port": table.port,
-    }
     numbers = {
         rule.metric: table.distinct.astype(np.float64),
         "probes": table.probes.astype(np.float64),
     }
-    return Hits.where_fired(window_s, (rule,), columns, numbers)
+    return Hits.where_fired(window_s, (rule,), table.hit_columns(), numbers)
 
 
 def _span(measures: Measures) -> str:
