@@ -254,3 +254,29 @@ class TokenRow(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class StixObjectRow(Base):
+    """One version of one STIX 2.1 object in one TAXII collection, as it was received.
+
+    ``added`` is the TAXII date_added (TAXII 2.1 section 3.4.1): a fixed-width UTC string, made
+    strictly increasing across the store so that resuming with ``added_after`` never skips an
+    object that shared a timestamp with the last one seen. ``seq`` orders additions too.
+    """
+
+    __tablename__ = "stix_objects"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "object_id", "version"),
+        Index("ix_stix_objects_collection_added", "collection_id", "added"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[str] = mapped_column(String(100))
+    spec_version: Mapped[str] = mapped_column(String(10))
+    version: Mapped[str] = mapped_column(String(40))
+    added: Mapped[str] = mapped_column(String(30))
+    tlp: Mapped[str | None] = mapped_column(String(20))
+    added_by: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)  # the object's JSON text, exactly as stored
