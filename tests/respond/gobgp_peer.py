@@ -71,7 +71,7 @@ class GoBgpPeer:
 
     def _config(self) -> str:
         safis = "".join(
-            f'  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n'
+            f"  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n"
             f'      afi-safi-name = "{family}"\n'
             for family in FAMILIES
         )
@@ -91,7 +91,8 @@ class GoBgpPeer:
         )
 
     def _api_answers(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, "gobgpd exited"
+        assert self.process is not None
+        assert self.process.poll() is None, "gobgpd exited"
         done = self._gobgp("neighbor", check=False)
         return done.returncode == 0
 

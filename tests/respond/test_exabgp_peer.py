@@ -99,7 +99,8 @@ def test_flowspec_discard_appears_in_the_rib_and_goes_on_withdraw(lab: Any) -> N
     assert numeric(components[PROTOCOL]) == [(EQ, UDP)]  # end-of-list | equals
     assert numeric(components[SOURCE_PORT]) == [(EQ, 53)]
     assert numeric(components[PACKET_LENGTH]) == [(GT | EQ, 512), (AND | LT | EQ, 65535)]
-    assert DEST_PORT not in components and SOURCE not in components
+    assert DEST_PORT not in components
+    assert SOURCE not in components
     rate = attribute(path, EXTENDED_COMMUNITIES)["value"]
     assert rate == [{"type": 128, "subtype": TRAFFIC_RATE, "as": 0, "rate": 0}]  # discard
     assert [a.route for a in enforcer.announced()] == [route]
