@@ -61,12 +61,16 @@ class ExaBgpSpeaker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise SpeakerError(f"exabgp exited with {self.process.returncode}: {self.log_tail()}")
+                raise SpeakerError(
+                    f"exabgp exited with {self.process.returncode}: {self.log_tail()}"
+                )
             if self._socket_answers():
                 return
             time.sleep(0.05)
         self.stop()
-        raise SpeakerError(f"ExaBGP's API bridge did not come up in {timeout:g} s: {self.log_tail()}")
+        raise SpeakerError(
+            f"ExaBGP's API bridge did not come up in {timeout:g} s: {self.log_tail()}"
+        )
 
     def _socket_answers(self) -> bool:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
