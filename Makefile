@@ -24,8 +24,10 @@ demo: $(VENV)/.installed
 
 # Debian tools the tests run as real peers: chromium drives the console tests (Playwright uses it;
 # it never downloads a browser); softflowd, pmacct, nfdump and tcpreplay export, collect and replay
-# flows. Installed with apt-get only when one of them is missing.
-DEBIAN_TOOLS := chromium:chromium softflowd:softflowd pmacctd:pmacct nfcapd:nfdump tcpreplay:tcpreplay
+# flows; gobgpd is the BGP peer the ExaBGP enforcer announces FlowSpec and RTBH routes to.
+# Installed with apt-get only when one of them is missing.
+DEBIAN_TOOLS := chromium:chromium softflowd:softflowd pmacctd:pmacct nfcapd:nfdump tcpreplay:tcpreplay \
+	gobgpd:gobgpd
 
 tools:
 	@missing=""; for pair in $(DEBIAN_TOOLS); do \

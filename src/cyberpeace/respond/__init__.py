@@ -1,0 +1,1 @@
+"""Response under the mandate: mitigations, their safeguards and the enforcers applying them."""

@@ -1,0 +1,1 @@
+"""Enforcers: the devices that put a mitigation in force (nftables, ExaBGP, block lists)."""
