@@ -30,10 +30,9 @@ def aggregate(
     for (version, _), nets in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         limit = min_prefix["ipv4" if version == 4 else "ipv6"]
         for merged in ipaddress.collapse_addresses(nets):  # type: ignore[type-var]
-            if merged.prefixlen >= limit:
-                result.append(str(merged))
-            else:  # too short: keep the largest allowed pieces, each still complete
-                result.extend(str(s) for s in merged.subnets(new_prefix=limit))
+            pieces = [merged] if merged.prefixlen >= limit else merged.subnets(new_prefix=limit)
+            # too short: the largest allowed pieces, each still complete; a host as an address
+            result.extend(_text(piece) for piece in pieces)
     return result
 
 
@@ -46,3 +45,7 @@ def parties_of(sources: Iterable[str], borders: Borders | None) -> dict[str, str
         s: borders.party_for(str(ipaddress.ip_network(s, strict=False).network_address))
         for s in sources
     }
+
+
+def _text(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    return str(net.network_address) if net.num_addresses == 1 else str(net)
