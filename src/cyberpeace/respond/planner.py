@@ -14,11 +14,11 @@ as a last resort, for attacks too big for anything narrower.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from typing import Any
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cyberpeace.mission import Borders, Mandate
 from cyberpeace.respond.action import Proposal
