@@ -66,3 +66,7 @@ def stored(store: Store, detection: Detection) -> Attack:
 
 def context(mandate: Mandate, now: datetime = NOW) -> PlanContext:
     return PlanContext.of(mandate, now)
+
+
+# The API's fixtures (an app on the parametrised store, tokens), shared with the actions API tests.
+from tests.api.conftest import app, arcadia, borduria, client, staff, tokens  # noqa: E402, F401

@@ -3,6 +3,8 @@
 Revision: respond_0001, after 0002
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -11,7 +13,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-_COLUMNS = [
+_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("target", sa.String(length=64), nullable=True),
     sa.Column("party_id", sa.String(length=64), nullable=True),
     sa.Column("dedup_key", sa.String(length=300), nullable=True),
