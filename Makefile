@@ -24,8 +24,9 @@ demo: $(VENV)/.installed
 
 # Debian tools the tests run as real peers: chromium drives the console tests (Playwright uses it;
 # it never downloads a browser); softflowd, pmacct, nfdump and tcpreplay export, collect and replay
-# flows. Installed with apt-get only when one of them is missing.
-DEBIAN_TOOLS := chromium:chromium softflowd:softflowd pmacctd:pmacct nfcapd:nfdump tcpreplay:tcpreplay
+# flows; nftables and hping3 drop and send the packets of the response tests. Installed with
+# apt-get only when one of them is missing.
+DEBIAN_TOOLS := chromium:chromium softflowd:softflowd pmacctd:pmacct nfcapd:nfdump tcpreplay:tcpreplay nft:nftables hping3:hping3
 
 tools:
 	@missing=""; for pair in $(DEBIAN_TOOLS); do \
