@@ -126,3 +126,20 @@ def test_actions_cli(tmp_path: Path, monkeypatch: object, demo_mandate: Mandate)
     assert "revoked" in revoke.output
     expire = runner.invoke(cli, ["actions", "expire", "--data-dir", str(data)], env=env)
     assert expire.exit_code == 0
+
+
+def test_console_lists_pending_actions_and_decides(
+    client: TestClient, store: Store, demo_mandate: Mandate, tokens: object
+) -> None:
+    action_id = _rtbh(store, demo_mandate)
+    client.post("/login", data={"token": tokens.staff})  # type: ignore[attr-defined]
+    page = client.get("/").text
+    assert f'action="/actions/{action_id}/approve"' in page
+    done = client.post(f"/actions/{action_id}/approve", data={"reason": "saturated"})
+    assert done.status_code == 200  # followed the redirect back to the dashboard
+    again = client.post(f"/actions/{action_id}/approve", data={"reason": "twice"})
+    assert again.status_code == 409
+    assert client.post(f"/actions/{action_id}/reject", data={"reason": "no"}).status_code == 200
+    assert f'action="/actions/{action_id}/approve"' not in client.get("/").text
+    client.post("/login", data={"token": tokens.arcadia})  # type: ignore[attr-defined]
+    assert client.post("/actions/1/approve", data={"reason": "x"}).status_code == 403
