@@ -24,10 +24,11 @@ demo: $(VENV)/.installed
 
 # Debian tools the tests run as real peers: chromium drives the console tests (Playwright uses it;
 # it never downloads a browser); softflowd, pmacct, nfdump and tcpreplay export, collect and replay
-# flows; gobgpd is the BGP peer the ExaBGP enforcer announces FlowSpec and RTBH routes to.
-# Installed with apt-get only when one of them is missing.
+# flows; gobgpd is the BGP peer the ExaBGP enforcer announces FlowSpec and RTBH routes to; nftables
+# and hping3 drop and send the packets of the response tests. Installed with apt-get only when one
+# of them is missing.
 DEBIAN_TOOLS := chromium:chromium softflowd:softflowd pmacctd:pmacct nfcapd:nfdump tcpreplay:tcpreplay \
-	gobgpd:gobgpd
+	gobgpd:gobgpd nft:nftables hping3:hping3
 
 tools:
 	@missing=""; for pair in $(DEBIAN_TOOLS); do \

@@ -611,5 +611,171 @@ def _assess_stored(
     typer.echo(assessment_text(out.assessment, all_findings=show_all))
 
 
+# --- actions: the response path (respond/) -------------------------------------------------
+actions_app = typer.Typer(help="Mitigation actions: plan, approve, enforce.", no_args_is_help=True)
+app.add_typer(actions_app, name="actions")
+Reason = Annotated[str, typer.Option("--reason", help="Why; stored in the audit log.")]
+
+
+def _action_line(row: Any) -> str:
+    approvals = f"{len(row.approvals or [])}/{row.approvals_needed or 0}"
+    until = f"{row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "-"
+    error = f"  error: {row.last_error}" if row.last_error else ""
+    return (
+        f"{row.id:>5}  {row.status:<9} {row.kind:<16} {row.target or '-':<18} "
+        f"approvals {approvals:<4} until {until}  {row.reason or ''}{error}"
+    )
+
+
+def _enforce(store: Any, settings: Settings) -> None:
+    from cyberpeace.respond.setup import enforce_now
+
+    done = enforce_now(store, settings)
+    for action_id in done.applied:
+        typer.echo(f"action {action_id}: applied")
+    for action_id in done.removed:
+        typer.echo(f"action {action_id}: removed")
+    for alert in done.alerts:
+        typer.echo(f"ALERT action {alert.action_id}: {alert.message}", err=True)
+
+
+@actions_app.command("list")
+def actions_list(
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Only those awaiting approval.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List actions, newest first."""
+    from cyberpeace.api.schemas import ActionOut
+    from cyberpeace.respond import list_actions
+    from cyberpeace.store import SYSTEM, open_store
+
+    store = open_store(_settings(data_dir=data_dir).database_url)
+    with store.session() as session:
+        rows = list_actions(session, SYSTEM, pending=pending, limit=1000)
+        for row in rows:
+            typer.echo(
+                ActionOut.model_validate(row).model_dump_json() if as_json else _action_line(row)
+            )
+
+
+@actions_app.command("plan")
+def actions_plan(
+    detection_id: Annotated[int | None, typer.Argument(help="Plan against this detection.")] = None,
+    incident: Annotated[
+        int | None, typer.Option("--incident", help="Plan against an incident.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and check; record nothing.")
+    ] = False,
+    mandate: Annotated[Path | None, typer.Option(help="Mandate (CYBERPEACE_MANDATE).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Propose actions against a detection or an incident, judged by the safeguards."""
+    from cyberpeace.respond import PlanContext, respond
+    from cyberpeace.respond.attack import Attack
+    from cyberpeace.respond.baseline import baseline_for
+    from cyberpeace.store import SYSTEM, NotFound, get_detection, get_incident, open_store
+
+    settings = _settings(data_dir=data_dir, mandate=mandate)
+    if (detection_id is None) == (incident is None):
+        typer.echo("error: give a DETECTION_ID or --incident ID (one of them)", err=True)
+        raise typer.Exit(2)
+    if settings.mandate is None:
+        typer.echo(
+            "error: planning needs the mandate: --mandate FILE or CYBERPEACE_MANDATE", err=True
+        )
+        raise typer.Exit(2)
+    loaded = load_mandate(settings.mandate)
+    store = open_store(settings.database_url)
+    now = datetime.now(UTC)
+    try:
+        with store.session() as session:
+            if incident is not None:
+                attacks = Attack.of_incident(get_incident(session, SYSTEM, incident))
+            else:
+                assert detection_id is not None
+                attacks = [Attack.from_detection(get_detection(session, SYSTEM, detection_id))]
+            baseline = baseline_for(settings.data_dir / "flows", attacks)
+            outcome = respond(
+                session, attacks, PlanContext.of(loaded, now), baseline=baseline, dry_run=dry_run
+            )
+            for proposal, judgement in outcome.judged:
+                verdict = (
+                    "REFUSED" if judgement.refused else f"approvals {judgement.approvals_needed}"
+                )
+                typer.echo(f"{proposal.kind:<16} {verdict:<12} {proposal.reason}")
+                for check in judgement.checks:
+                    mark = "ok " if check.passed else "NO "
+                    human = " (needs a human)" if check.needs_human else ""
+                    typer.echo(f"    {mark}{check.name}: {check.result}{human}")
+            for row in outcome.created:
+                typer.echo(f"created: {_action_line(row)}")
+            for row in outcome.renewed:
+                typer.echo(f"renewed: {_action_line(row)}")
+    except NotFound as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if dry_run:
+        typer.echo("dry run: nothing recorded, nothing applied")
+        return
+    _enforce(store, settings)
+
+
+def _decide(verb: str, action_id: int, reason: str, data_dir: Path | None) -> None:
+    from cyberpeace.respond import approve, reject, revoke
+    from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Viewer, open_store
+
+    settings = _settings(data_dir=data_dir)
+    store = open_store(settings.database_url)
+    step = {"approve": approve, "reject": reject, "revoke": revoke}[verb]
+    try:
+        with store.session() as session:
+            row = step(
+                session, Viewer("staff", name=_actor()), action_id, reason, datetime.now(UTC)
+            )
+            typer.echo(_action_line(row))
+    except (NotFound, Forbidden, InvalidTransition) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _enforce(store, settings)
+
+
+@actions_app.command("approve")
+def actions_approve(action_id: int, reason: Reason, data_dir: DataDir = None) -> None:
+    """Approve an action (one approval; the rules of engagement say how many)."""
+    _decide("approve", action_id, reason, data_dir)
+
+
+@actions_app.command("reject")
+def actions_reject(action_id: int, reason: Reason, data_dir: DataDir = None) -> None:
+    """Reject a proposed action."""
+    _decide("reject", action_id, reason, data_dir)
+
+
+@actions_app.command("revoke")
+def actions_revoke(
+    action_id: int,
+    reason: Annotated[str, typer.Option("--reason")] = "revoked by hand",
+    data_dir: DataDir = None,
+) -> None:
+    """End an action before it expires and take it out of force."""
+    _decide("revoke", action_id, reason, data_dir)
+
+
+@actions_app.command("expire")
+def actions_expire(data_dir: DataDir = None) -> None:
+    """Expire the actions whose time is up, remove them, retry failed ones that are due."""
+    from cyberpeace.store import open_store
+
+    settings = _settings(data_dir=data_dir)
+    _enforce(open_store(settings.database_url), settings)
+
+
+# --- end of actions ----------------------------------------------------------------------------
+
+
 def main() -> None:
     app()

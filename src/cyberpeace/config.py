@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(default=DEFAULT_SECRET, description="Secret for session signing.")
     mandate: Path | None = Field(default=None, description="Mandate YAML loaded at start-up.")
+    nft_table: str = Field(default="cyberpeace", description="nftables table (family inet).")
+    nft_chain: str = Field(default="mitigate", description="Base chain of the nftables table.")
+    nft_hook: str = Field(default="forward", description="Hook of the chain: forward or input.")
+    nft_netns: str | None = Field(default=None, description="Network namespace to run nft in.")
+    blocklist_dir: Path | None = Field(
+        default=None, description="Where the block-list feeds are written (DATA_DIR/blocklist)."
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

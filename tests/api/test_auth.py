@@ -37,6 +37,10 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/incidents/1/assessment", {"facts": {"victim.cert": False}}),
     ("GET", "/audit", None),
     ("GET", "/audit/verify", None),
+    ("GET", "/actions", None),
+    ("GET", "/actions/1", None),
+    ("POST", "/actions/1/approve", {"reason": "ok"}),
+    ("POST", "/actions/1/reject", {"reason": "no"}),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 TEMPLATES = {
@@ -55,6 +59,10 @@ TEMPLATES = {
     ("POST", "/incidents/{incident_id}/assessment"),
     ("GET", "/audit"),
     ("GET", "/audit/verify"),
+    ("GET", "/actions"),
+    ("GET", "/actions/{action_id}"),
+    ("POST", "/actions/{action_id}/approve"),
+    ("POST", "/actions/{action_id}/reject"),
 }
 
 

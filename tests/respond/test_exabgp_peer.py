@@ -206,3 +206,65 @@ def test_peer_down_is_reported_and_nothing_is_announced(tmp_path: Path) -> None:
         speaker.stop()
         with pytest.raises(EnforcerUnavailable, match="ExaBGP is not running"):
             enforcer.sessions()
+
+
+def test_a_planned_flowspec_action_goes_into_the_rib_one_route_per_source(lab: Any) -> None:
+    from cyberpeace.respond.action import Action
+    from cyberpeace.respond.enforcers.exabgp import ExaBgpActionEnforcer
+
+    peer, speaker = lab
+    enforcer = ExaBgpActionEnforcer(speaker)
+    action = Action(
+        id=7,
+        kind="flowspec",
+        target="192.0.2.44",
+        parameters={
+            "destination": "192.0.2.44/32",
+            "sources": ["198.51.100.0/28", "203.0.113.9/32"],
+            "protocol": "udp",
+            "source_ports": None,
+            "packet_length": None,
+            "then": "discard",
+        },
+        expires_at=utc_now() + timedelta(minutes=5),
+    )
+    applied = enforcer.apply(action)
+    enforcer.apply(action)  # idempotent: nothing announced twice
+
+    def sources() -> set[str]:
+        found = set()
+        for paths in peer.rib("ipv4-flowspec").values():
+            for path in paths:
+                parts = flow_components(path)
+                if parts[DESTINATION]["prefix"] == "192.0.2.44/32":
+                    found.add(parts[SOURCE]["prefix"])
+        return found
+
+    wait_for(lambda: sources() == {"198.51.100.0/28", "203.0.113.9/32"} or None)
+    assert applied.enforcer == "exabgp"
+    assert len(applied.detail["routes"]) == 2
+    assert len(speaker.announced()) == 2
+    enforcer.remove(action)
+    wait_for(lambda: sources() == set() or None)
+    assert speaker.announced() == []
+
+
+def test_an_rtbh_action_announces_the_blackhole_to_the_discard_next_hop(lab: Any) -> None:
+    from cyberpeace.respond.action import Action
+    from cyberpeace.respond.enforcers.exabgp import ExaBgpActionEnforcer
+
+    peer, speaker = lab
+    enforcer = ExaBgpActionEnforcer(speaker)
+    action = Action(
+        id=8,
+        kind="rtbh",
+        target="192.0.2.45",
+        parameters={"prefix": "192.0.2.45/32", "communities": [BLACKHOLE]},
+        expires_at=utc_now() + timedelta(minutes=5),
+    )
+    enforcer.apply(action)
+    path = wait_for(lambda: next(iter(peer.rib("ipv4").get("192.0.2.45/32", [])), None))
+    assert attribute(path, NEXT_HOP)["nexthop"] == "192.0.2.1"
+    assert community_value(BLACKHOLE) in attribute(path, COMMUNITIES)["communities"]
+    enforcer.remove(action)
+    wait_for(lambda: peer.rib("ipv4").get("192.0.2.45/32") is None or None)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime
 
-from cyberpeace import store
+from cyberpeace import respond, store
 from cyberpeace.api.auth import CurrentViewer, DbSession
 from cyberpeace.api.schemas import (
     IDENT_PATTERN,
     MAX_ID,
+    ActionOut,
     AssessmentIn,
     AssessmentOut,
     AssessmentVersionOut,
     AuditEntryOut,
+    DecisionIn,
     DetectionOut,
     ErrorOut,
     IncidentDetailOut,
@@ -256,3 +259,74 @@ def verify_audit(session: DbSession, viewer: CurrentViewer) -> VerificationOut:
     viewer.require_staff()
     result = store.verify(session)
     return VerificationOut(**result.__dict__)
+
+
+# --- actions (respond/) ----------------------------------------------------------------------
+ActionStatus = Literal[
+    "proposed", "approved", "applied", "failed", "expired", "revoked", "rejected"
+]
+
+
+@router.get("/actions", response_model=list[ActionOut], tags=["actions"])
+def list_actions(
+    session: DbSession,
+    viewer: CurrentViewer,
+    status: ActionStatus | None = None,
+    pending: bool = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[ActionOut]:
+    """Actions, newest first: all for mission staff, those protecting it for a party."""
+    rows = respond.list_actions(
+        session, viewer, status=status, pending=pending, limit=limit, offset=offset
+    )
+    return [ActionOut.model_validate(r) for r in rows]
+
+
+@router.get("/actions/{action_id}", response_model=ActionOut, tags=["actions"])
+def get_action(action_id: IdPath, session: DbSession, viewer: CurrentViewer) -> ActionOut:
+    return ActionOut.model_validate(respond.get_action(session, viewer, action_id))
+
+
+def _enforce_after(request: Request, tasks: BackgroundTasks) -> None:
+    # After the response, so the decision is committed before any enforcer runs.
+    from cyberpeace.respond.setup import enforce_now
+
+    tasks.add_task(enforce_now, request.app.state.store, request.app.state.settings)
+
+
+@router.post(
+    "/actions/{action_id}/approve",
+    response_model=ActionOut,
+    responses={
+        409: {"model": ErrorOut, "description": "Not awaiting approval, or approved twice."}
+    },
+    tags=["actions"],
+)
+def approve_action(
+    action_id: IdPath,
+    body: DecisionIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    session: DbSession,
+    viewer: CurrentViewer,
+) -> ActionOut:
+    """One approval by mission staff; enforced once enough distinct people approved."""
+    row = respond.approve(session, viewer, action_id, body.reason, datetime.now(UTC))
+    if row.status == "approved":
+        _enforce_after(request, tasks)
+    return ActionOut.model_validate(row)
+
+
+@router.post(
+    "/actions/{action_id}/reject",
+    response_model=ActionOut,
+    responses={409: {"model": ErrorOut, "description": "Not awaiting a decision."}},
+    tags=["actions"],
+)
+def reject_action(
+    action_id: IdPath, body: DecisionIn, session: DbSession, viewer: CurrentViewer
+) -> ActionOut:
+    return ActionOut.model_validate(
+        respond.reject(session, viewer, action_id, body.reason, datetime.now(UTC))
+    )

@@ -188,3 +188,32 @@ class VerificationOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ActionOut(_Out):
+    """A mitigation or other measure, with its safeguards and where it stands."""
+
+    id: int
+    kind: str
+    status: str
+    target: str | None
+    party_id: str | None
+    incident_id: int | None
+    detection_id: int | None
+    reason: str | None
+    parameters: dict[str, Any]
+    safeguards: list[dict[str, Any]]
+    approvals_needed: int | None
+    approvals: list[dict[str, Any]] | None
+    status_reason: str | None
+    in_force: bool | None
+    attempts: int | None
+    last_error: str | None
+    proposed_at: datetime
+    expires_at: datetime | None
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)]

@@ -213,6 +213,20 @@ class ActionRow(Base):
     safeguards: Mapped[list[Any]]
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    # The response lifecycle (respond/lifecycle.py, migration respond_0001).
+    target: Mapped[str | None] = mapped_column(String(64))
+    party_id: Mapped[str | None] = mapped_column(ForeignKey("parties.id"), index=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    approvals_needed: Mapped[int | None] = mapped_column(Integer)
+    approvals: Mapped[list[Any] | None]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    in_force: Mapped[bool | None]
+    attempts: Mapped[int | None] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    enforcement: Mapped[list[Any] | None]
+    updated_at: Mapped[datetime | None]
 
 
 class MessageRow(Base):

@@ -11,11 +11,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from cyberpeace import store
+from cyberpeace import respond, store
 from cyberpeace.api.auth import COOKIE, DbSession
 from cyberpeace.law import Finding
 from cyberpeace.law.report import level_text
-from cyberpeace.store import SEVERITIES, Forbidden, NotFound, Viewer, viewer_for
+from cyberpeace.store import (
+    SEVERITIES,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    Viewer,
+    viewer_for,
+)
 from cyberpeace.store.tables import IncidentRow
 
 router = APIRouter(include_in_schema=False)
@@ -137,6 +144,7 @@ def dashboard(request: Request, session: DbSession) -> Response:
         "detections": store.list_detections(session, viewer, limit=10),
         "incidents": open_incidents,
         "critical": sum(1 for i in open_incidents if i.severity == "critical"),
+        "pending_actions": respond.list_actions(session, viewer, pending=True, limit=50),
     }
     return templates.TemplateResponse(request, "dashboard.html", context)
 
@@ -197,3 +205,28 @@ templates.env.filters["level_text"] = level_text
 
 def _worst(incidents: list[IncidentRow]) -> str:
     return max((i.severity for i in incidents), key=SEVERITIES.index)
+
+
+@router.post("/actions/{action_id}/{decision}")
+def decide_action(
+    action_id: int,
+    decision: str,
+    request: Request,
+    session: DbSession,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve or reject a pending action from the dashboard (mission staff)."""
+    viewer = _viewer(request, session)
+    if viewer is None:
+        return _to_login()
+    steps = {"approve": respond.approve, "reject": respond.reject}
+    if decision not in steps:
+        context = {"viewer": viewer, "message": f"no decision {decision!r}", "code": 404}
+        return templates.TemplateResponse(request, "error.html", context, status_code=404)
+    try:
+        steps[decision](session, viewer, action_id, reason, datetime.now(UTC))
+    except (NotFound, Forbidden, InvalidTransition) as exc:
+        code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 409
+        context = {"viewer": viewer, "message": str(exc), "code": code}
+        return templates.TemplateResponse(request, "error.html", context, status_code=code)
+    return RedirectResponse("/#actions", status_code=303)

@@ -24,7 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cyberpeace.respond.action import Action, Applied
+from cyberpeace.respond.action_routes import routes_of
 from cyberpeace.respond.bgp_routes import BgpRoute, PrefixLimits, RouteError
+from cyberpeace.respond.registry import EnforcerConfig, register
 
 ANSWER_ENDS = ("done", "error", "shutdown", "timeout")
 
@@ -258,3 +261,52 @@ def _session(item: dict[str, Any]) -> BgpSession:
         fsm=str(item.get("fsm", "unknown")),
         families=tuple(str(f) for f in families),
     )
+
+
+@register
+class ExaBgpActionEnforcer:
+    """``flowspec`` and ``rtbh`` actions through one ExaBGP speaker (``ExaBgpEnforcer``).
+
+    The speaker's API socket is ``exabgp_socket`` in the settings' extras, by default
+    ``exabgp.sock`` in the data directory. Applying announces every route of the action (see
+    ``action_routes.py``); if one is refused, those already announced are withdrawn again, so an
+    action is never left half in force.
+    """
+
+    name = "exabgp"
+    kinds = frozenset({"flowspec", "rtbh"})
+
+    def __init__(self, speaker: ExaBgpEnforcer, next_hops: dict[int, str] | None = None) -> None:
+        self.speaker = speaker
+        self.next_hops = next_hops or {}
+
+    @classmethod
+    def from_config(cls, config: EnforcerConfig) -> ExaBgpActionEnforcer:
+        extra = dict(config.extra or {})
+        socket_path = Path(extra.get("exabgp_socket") or config.data_dir / "exabgp.sock")
+        hops = {
+            v: str(extra[f"rtbh_next_hop_v{v}"]) for v in (4, 6) if f"rtbh_next_hop_v{v}" in extra
+        }
+        return cls(ExaBgpEnforcer(socket_path), hops)
+
+    def apply(self, action: Action) -> Applied:
+        routes = routes_of(action, self.next_hops)
+        held = {a.route.key() for a in self.speaker.announced()}
+        done: list[BgpRoute] = []
+        try:
+            for route in routes:
+                if route.key() not in held:
+                    self.speaker.announce(route, until=action.expires_at)
+                    done.append(route)
+        except Exception:
+            for route in done:
+                with contextlib.suppress(Exception):  # best effort; the original error matters
+                    self.speaker.withdraw(route)
+            raise
+        return Applied(self.name, {"routes": [route.key() for route in routes]})
+
+    def remove(self, action: Action) -> None:
+        held = {a.route.key() for a in self.speaker.announced()}
+        for route in routes_of(action, self.next_hops):
+            if route.key() in held:
+                self.speaker.withdraw(route)
