@@ -4,8 +4,9 @@ SDOs and SROs take the SHA-1 name-based UUID (RFC 4122 section 4.3) over the mis
 namespace and a key naming the record (``incident/7``, ``detection/12``), with its version bits
 set to 4: section 2.9 says SDO and SRO ids SHOULD be UUIDv4, which the official validator enforces
 in strict mode, and the digest keeps the 122 random-looking bits a v4 has. SCOs take the UUIDv5
-that section 2.9 prescribes: the STIX namespace ``00abedb4-aa42-466c-9c01-fed23315a9b7`` over the canonical JSON (RFC 8785)
-of the type's id-contributing properties, so that any producer names the same address alike.
+that section 2.9 prescribes: the STIX namespace ``00abedb4-aa42-466c-9c01-fed23315a9b7`` over
+the canonical JSON (RFC 8785) of the type's id-contributing properties, so that any producer
+names the same address alike.
 """
 
 from __future__ import annotations

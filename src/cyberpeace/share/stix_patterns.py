@@ -53,6 +53,17 @@ _KEYWORDS = frozenset(
 )
 _STRING_OPERATORS = frozenset({"LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"})
 MAX_PATTERN = 65536
+# The common shape, checked with one regular expression before the full parser is needed:
+# observations of comparisons of an object path with =, !=, <, >, <=, >= and a string or number,
+# joined by AND / OR, the observations joined by AND / OR / FOLLOWEDBY, no parentheses.
+_SIMPLE_PATH = (
+    r"[a-z0-9][a-z0-9-]*[a-z0-9]:[A-Za-z0-9_-]+(?:\.(?:[A-Za-z0-9_-]+|'[A-Za-z0-9_-]+'))*"
+)
+_SIMPLE_TEST = _SIMPLE_PATH + r"\s*(?:<=|>=|!=|=|<|>)\s*(?:'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?)"
+_SIMPLE_OBSERVATION = rf"\[\s*{_SIMPLE_TEST}(?:\s+(?:AND|OR)\s+{_SIMPLE_TEST})*\s*\]"
+_SIMPLE = re.compile(
+    rf"\s*{_SIMPLE_OBSERVATION}(?:\s+(?:AND|OR|FOLLOWEDBY)\s+{_SIMPLE_OBSERVATION})*\s*"
+)
 
 
 class PatternError(ValueError):
@@ -232,6 +243,8 @@ def check_pattern(pattern: str) -> None:
     """Raise PatternError unless ``pattern`` is a well-formed STIX 2.1 pattern (section 9)."""
     if len(pattern) > MAX_PATTERN:
         raise PatternError(f"pattern longer than {MAX_PATTERN} characters")
+    if _SIMPLE.fullmatch(pattern):
+        return
     parser = _Parser(_tokens(pattern))
     parser.observations()
     rest = parser.peek()

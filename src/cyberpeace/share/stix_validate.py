@@ -20,7 +20,7 @@ reason; the good objects around it are kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -113,21 +113,34 @@ def check_object(obj: Any) -> None:
     _check_id(obj["id"], kind, "id")
     if "spec_version" in obj and obj["spec_version"] != "2.1":
         raise ObjectInvalid(f"spec_version must be '2.1', not {obj['spec_version']!r}")
-    kinds = rules.kinds
     for name, value in obj.items():
-        if name.endswith("_ref"):
-            _check_id(value, None, name)
-        elif name.endswith("_refs"):
-            _check_ids(value, name)
-        else:
-            check = _CHECKS.get(kinds.get(name, ""))
-            if check is not None:
-                check(value, name)
+        check = _DISPATCH.get(name, _UNSEEN)
+        if check is _UNSEEN:
+            check = _check_for(name)
+        if check is not None:
+            check(value, name)
     if "created" in obj and "modified" in obj and _order(obj["modified"]) < _order(obj["created"]):
         raise ObjectInvalid("modified is earlier than created")
     special = _BY_TYPE.get(kind)
     if special is not None:
         special(obj)
+
+
+def _check_for(name: str) -> Check | None:
+    """The check of a property, by its name (section 3.1 for ``_ref`` and ``_refs``)."""
+    if name.endswith("_ref"):
+        check: Check | None = _check_ref
+    elif name.endswith("_refs"):
+        check = _check_ids
+    else:
+        check = _CHECKS.get(schema().kinds.get(name, ""))
+    if len(_DISPATCH) < _DISPATCH_MAX:  # hostile inputs with endless new names stay bounded
+        _DISPATCH[name] = check
+    return check
+
+
+def _check_ref(value: Any, name: str) -> None:
+    _check_id(value, None, name)
 
 
 def _check_required(obj: Mapping[str, Any], names: Iterable[str]) -> None:
@@ -290,12 +303,16 @@ def _id_of(obj: Any) -> str | None:
     return None
 
 
+Check = Callable[[Any, str], None]
+_UNSEEN: Any = object()
+_DISPATCH: dict[str, Check | None] = {}
+_DISPATCH_MAX = 4096
 _RANGES = {
     "confidence": (0, 100),
     "number_observed": (1, 999_999_999),
     "count": (0, 999_999_999),
 }
-_CHECKS = {
+_CHECKS: dict[str, Check] = {
     "timestamp": _check_timestamp,
     "string": _check_string,
     "string-list": _check_strings,
