@@ -29,6 +29,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(store_app, name="store")
 app.add_typer(flows_app, name="flows")
 flows_app.add_typer(query_app, name="query")
+stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
+app.add_typer(stix_app, name="stix")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
@@ -775,6 +777,75 @@ def actions_expire(data_dir: DataDir = None) -> None:
 
 
 # --- end of actions ----------------------------------------------------------------------------
+# --- STIX 2.1 (share/stix_*.py) ---
+
+
+@stix_app.command("import")
+def stix_import(
+    file: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle or JSON list of objects.")],
+    collection: Annotated[str, typer.Option(help="The collection to store into.")] = "mission",
+    data_dir: DataDir = None,
+) -> None:
+    """Store every valid object of a bundle; print counts, and each rejected object's reason."""
+    from cyberpeace.share.stix_import import import_file
+    from cyberpeace.store import open_store
+
+    store = open_store(_settings(data_dir=data_dir).database_url)
+    result = import_file(store, file, collection=collection, added_by=_actor())
+    for error in result.rejected:
+        typer.echo(f"rejected {error}")
+    reflected = ", ".join(f"{n} {kind}" for kind, n in sorted(result.reflected.items()))
+    typer.echo(
+        f"stored {result.stored}, skipped {result.skipped} (already held), "
+        f"rejected {len(result.rejected)}; reflected: {reflected or 'none'}"
+    )
+    if result.bundle_error:
+        typer.echo(f"error: {result.bundle_error}", err=True)
+        raise typer.Exit(1)
+
+
+@stix_app.command("export")
+def stix_export(
+    incident: Annotated[
+        list[int] | None, typer.Option(help="Only this incident (repeatable).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the bundle here (default stdout).")
+    ] = None,
+    party: Annotated[str | None, typer.Option(help="Export as this party would see it.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Export incidents as a STIX 2.1 bundle (default: every incident the viewer may see)."""
+    import msgspec
+
+    from cyberpeace.share.stix_export import export_bundle
+    from cyberpeace.share.stix_mapping import Mapper
+    from cyberpeace.store import SYSTEM, Forbidden, NotFound, Viewer, open_store
+
+    settings = _settings(data_dir=data_dir)
+    if settings.mandate is None:
+        typer.echo(
+            "error: no mandate configured (CYBERPEACE_MANDATE); it names the mission", err=True
+        )
+        raise typer.Exit(2)
+    mission = load_mandate(settings.mandate).mission
+    viewer = Viewer("party", party) if party else SYSTEM
+    store = open_store(settings.database_url)
+    try:
+        with store.session() as session:
+            bundle = export_bundle(session, viewer, Mapper(mission.id, mission.name), incident)
+    except (NotFound, Forbidden) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    text = msgspec.json.format(msgspec.json.encode(bundle), indent=2)
+    if out is None:
+        typer.echo(text.decode("utf-8"))
+    else:
+        out.write_bytes(text + b"\n")
+        typer.echo(f"wrote {len(bundle['objects'])} objects to {out}")
+
+
+# --- end STIX ---
 
 
 def main() -> None:

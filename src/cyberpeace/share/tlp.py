@@ -78,7 +78,7 @@ def level_of_marking(marking: str) -> str | None:
 
 def tlp_of(stix_object: Mapping[str, Any]) -> str | None:
     """The TLP of a STIX object: the most restricted TLP among its object markings, or None."""
-    refs = stix_object.get("object_marking_refs") or ()
+    refs = stix_object.get("object_marking_refs") or []
     if not isinstance(refs, list):
         raise UnknownMarking("object_marking_refs must be a list of marking-definition ids")
     found = [level for ref in refs if isinstance(ref, str) and (level := level_of_marking(ref))]
