@@ -136,6 +136,7 @@ def main() -> None:
 
     ours_rate, peer_rate = flows.num_rows / ours, flows.num_rows / peer
     print(f"heap kept between runs: {kept}")
+    print("threads: OMP/OpenBLAS/MKL 1, Arrow CPU and IO pools 1, DuckDB 1 (each side on 1 core)")
     print(
         f"cyberpeace analyse, 1 core, first run: {cold:6.2f} s  "
         f"{flows.num_rows / cold / 1e6:6.2f} M flows/s"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.detection import Source
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.groups import group_by, sort_rows
 from cyberpeace.detect.heavy_hitters import HeavyHitters
 from cyberpeace.mission import NO_MATCH, Borders
 
@@ -24,9 +24,27 @@ class SourceTotals:
     address: NDArray[np.int64]
     packets: NDArray[np.float64]
     bytes: NDArray[np.float64]
+    # The traffic's rows grouped by source (``order[opens[i]:]`` up to the next opening holds
+    # the rows of ``address[i]``), when the totals were summed from that traffic; else empty.
+    order: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    opens: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
     def __len__(self) -> int:
         return len(self.address)
+
+    def rows_of(self, traffic: Flows, sources: NDArray[np.int64]) -> NDArray[np.intp]:
+        """The rows of ``traffic`` (ascending) sent by ``sources``: read off the grouping kept
+        from the sum when there is one (no pass over the traffic), else one ``np.isin``."""
+        if len(self.opens) != len(self.address) or len(self.order) != len(traffic):
+            return np.flatnonzero(np.isin(traffic.src, sources))
+        at = np.searchsorted(self.address, sources)
+        held = at < len(self.address)
+        held[held] = self.address[at[held]] == sources[held]
+        at = at[held]
+        ends = np.append(self.opens[1:], len(self.order))
+        parts = [self.order[self.opens[i] : ends[i]] for i in at.tolist()]
+        rows: NDArray[np.intp] = np.sort(np.concatenate(parts)) if parts else self.order[:0]
+        return rows
 
 
 def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotals:
@@ -37,9 +55,25 @@ def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotal
         summary = HeavyHitters(HEAVY_CAPACITY)
         summary.add(traffic.src, traffic.bytes)
         traffic = traffic.take(np.isin(traffic.src, summary.keys))
-    groups = group_by(traffic.src)
-    addresses = groups.key(traffic.src).astype(np.int64)
-    return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
+        groups = group_by(traffic.src)
+        addresses = groups.key(traffic.src).astype(np.int64)
+        return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
+    # One sort of the sources; the sums read the sorted rows (no group index is scattered).
+    order = sort_rows(traffic.src)
+    src = traffic.src[order]
+    new = np.ones(len(order), dtype=np.bool_)
+    np.not_equal(src[1:], src[:-1], out=new[1:])
+    opens = np.flatnonzero(new)
+    if len(opens) == 0:
+        empty = np.zeros(0, dtype=np.float64)
+        return SourceTotals(src.astype(np.int64), empty, empty, order, opens)
+
+    def summed(values: NDArray[np.uint64]) -> NDArray[np.float64]:
+        total: NDArray[np.float64] = np.add.reduceat(values[order].astype(np.float64), opens)
+        return total
+
+    addresses = src[opens].astype(np.int64)
+    return SourceTotals(addresses, summed(traffic.packets), summed(traffic.bytes), order, opens)
 
 
 def top_order(totals: SourceTotals, limit: int) -> NDArray[np.intp]:
@@ -61,7 +95,7 @@ def top_sources(
     weight, total = (size, float(size.sum())) if size.sum() > 0 else (packets, packets.sum())
     top = top_order(totals, limit)
     chosen = addresses[top]
-    ports = main_source_port(traffic, chosen)
+    ports = main_source_port(traffic, chosen, totals.rows_of(traffic, chosen))
     table = traffic.addresses
     parties = table.party(borders, chosen) if borders else np.full(len(chosen), NO_MATCH)
     party_ids = borders.party_ids if borders else []
@@ -78,9 +112,12 @@ def top_sources(
     ]
 
 
-def main_source_port(traffic: Flows, sources: NDArray[np.int64]) -> NDArray[np.int64]:
-    """For each of ``sources``, the source port that carried most of its packets."""
-    mine = traffic.take(np.isin(traffic.src, sources))
+def main_source_port(
+    traffic: Flows, sources: NDArray[np.int64], rows: NDArray[np.intp] | None = None
+) -> NDArray[np.int64]:
+    """For each of ``sources``, the source port that carried most of its packets; ``rows`` are
+    the rows of ``traffic`` the sources sent, when known."""
+    mine = traffic.take(np.flatnonzero(np.isin(traffic.src, sources)) if rows is None else rows)
     groups = group_by(mine.src, mine.src_port)
     src, port = groups.key(mine.src), groups.key(mine.src_port)
     packets = groups.sum(mine.packets)

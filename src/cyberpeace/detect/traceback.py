@@ -71,7 +71,7 @@ def trace(
     share = round(min(1.0, float(totals.bytes[bogon].sum()) / total), 4)
     signs = _signs(totals.address, bogon, share)
     reflectors = kind == REFLECTION
-    theirs = traffic.take(np.isin(traffic.src, shown))  # one pass; the few shown then look here
+    theirs = traffic.take(totals.rows_of(traffic, shown))  # the few shown then look here
     listed = [
         _traced(theirs, int(a), borders, countries, reflectors, bool(bogon[i]))
         for a, i in zip(
