@@ -70,6 +70,8 @@ def test_a_good_token_sets_a_strict_http_only_cookie_and_goes_home(
     home = client.get("/")
     assert home.status_code == 200
     assert console.seeded.reflection_title in home.text
+    assert "<title>Situation · cyberpeace</title>" in home.text
+    assert home.text.count('id="pending-actions"') == 1
 
 
 def test_pages_without_a_cookie_redirect_to_sign_in(site: tuple[TestClient, Console]) -> None:
