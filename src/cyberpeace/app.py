@@ -14,6 +14,7 @@ from cyberpeace import __version__
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
 from cyberpeace.mission import Mandate, load_mandate
+from cyberpeace.share.taxii_routes import mount_taxii
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
 from cyberpeace.web.routes import router as console_router
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.include_router(api_router)
     app.include_router(console_router)
+    mount_taxii(app)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -36,6 +36,7 @@ from cyberpeace.store.parties import (
     sync_mandate,
 )
 from cyberpeace.store.recorder import DetectionRecorder
+from cyberpeace.store.taxii_tables import TaxiiCursorRow, TaxiiStatusRow
 from cyberpeace.store.tokens import create_token, viewer_for
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "Store",
+    "TaxiiCursorRow",
+    "TaxiiStatusRow",
     "Verification",
     "Viewer",
     "add_detection",

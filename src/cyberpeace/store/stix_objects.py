@@ -30,6 +30,7 @@ class NewObject:
     version: str | None  # modified or created; None for objects that have neither
     tlp: str | None
     body: str
+    audience: str | None = None  # ",party,party," as share/taxii_access computes it
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class Stored:
 def stamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp with microseconds, which sorts as text in time order."""
     return moment.astimezone(UTC).strftime(_STAMP)
+
+
+def version_key(version: str) -> str:
+    """A STIX timestamp with its fraction padded to 9 digits, so versions sort as text.
+
+    ``2024-01-01T00:00:00Z`` and ``2024-01-01T00:00:00.5Z`` do not sort as text as they are.
+    """
+    head, _, fraction = version.rstrip("Z").partition(".")
+    return f"{head}.{fraction[:9]:0<9}Z"
 
 
 def parse_stamp(value: str) -> datetime:
@@ -84,6 +94,8 @@ def add_objects(
                 tlp=obj.tlp,
                 added_by=added_by,
                 body=obj.body,
+                audience=obj.audience,
+                version_key=version_key(version),
             )
         )
         held[(obj.id, version)] = added

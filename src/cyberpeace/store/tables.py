@@ -282,6 +282,9 @@ class StixObjectRow(Base):
     __table_args__ = (
         UniqueConstraint("collection_id", "object_id", "version"),
         Index("ix_stix_objects_collection_added", "collection_id", "added"),
+        Index(
+            "ix_stix_objects_collection_object_version", "collection_id", "object_id", "version_key"
+        ),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -294,3 +297,6 @@ class StixObjectRow(Base):
     tlp: Mapped[str | None] = mapped_column(String(20))
     added_by: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)  # the object's JSON text, exactly as stored
+    # Parties a TAXII server may serve an AMBER or RED object to (",a,b,"); see share/taxii_access.
+    audience: Mapped[str | None] = mapped_column(String(1000))
+    version_key: Mapped[str | None] = mapped_column(String(30))  # version, fixed-width, sortable
