@@ -28,7 +28,7 @@ _TLP_1_NAMES = {"TLP:CLEAR": "white"}
 
 
 class _Envelope(msgspec.Struct):
-    objects: msgspec.Raw | None = None
+    objects: msgspec.Raw = msgspec.Raw(b"")
 
 
 _envelope = msgspec.json.Decoder(_Envelope)
@@ -42,7 +42,7 @@ def read_envelope(body: bytes) -> list[tuple[NewObject, dict[str, Any]]]:
         raise TaxiiError(
             400, f"the body is not a TAXII envelope: {exc}", error_code="bad-json"
         ) from None
-    if envelope.objects is None:
+    if not bytes(envelope.objects):
         raise TaxiiError(400, "the envelope has no objects list", error_code="no-objects")
     try:
         parsed = parse_bundle(bytes(envelope.objects))

@@ -87,8 +87,9 @@ def _context(request: Request, session: DbSession) -> Context:
 
 
 def _viewer(session: Session, authorization: str | None) -> Viewer:
+    # "Token" too: the scheme taxii2-client's TokenAuth sends.
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() not in ("bearer", "token") or not token.strip():
         raise TaxiiError(
             401,
             "missing bearer token",
