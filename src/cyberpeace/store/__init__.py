@@ -8,6 +8,15 @@ from cyberpeace.store.assessments import (
     list_assessments,
     set_facts,
 )
+from cyberpeace.store.attribution_tables import AttributionRow
+from cyberpeace.store.attributions import (
+    add_attribution,
+    derive_technical,
+    facts_from_attributions,
+    get_attribution,
+    list_attributions,
+    revise_attribution,
+)
 from cyberpeace.store.audit import Verification, verify
 from cyberpeace.store.database import Store, migrate, open_store
 from cyberpeace.store.detections import (
@@ -39,6 +48,13 @@ from cyberpeace.store.recorder import DetectionRecorder
 from cyberpeace.store.tokens import create_token, viewer_for
 
 __all__ = [
+    "AttributionRow",
+    "add_attribution",
+    "derive_technical",
+    "facts_from_attributions",
+    "get_attribution",
+    "list_attributions",
+    "revise_attribution",
     "SEVERITIES",
     "STATUSES",
     "SYSTEM",
