@@ -16,6 +16,7 @@ from importlib import resources
 
 import duckdb
 import networkx as nx
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,27 +83,24 @@ class Campaign:
         }
 
 
-def _links_sql(config: Settings) -> str:
-    weights = config.weights
-    cases = " ".join(f"WHEN '{name}' THEN {getattr(weights, name)}" for name in FEATURES)
-    return f"""
-    WITH common AS (
-        SELECT feature, value FROM features GROUP BY ALL HAVING count(*) <= {config.max_fanout}
-    ), held AS (
-        SELECT f.* FROM features f JOIN common c USING (feature, value)
-    ), shared AS (
-        SELECT a.incident_id AS a, b.incident_id AS b, a.feature
-        FROM held a JOIN held b
-          ON a.feature = b.feature AND a.value = b.value AND a.incident_id < b.incident_id
-        GROUP BY ALL
-    ), summed AS (
-        SELECT a, b, sum(CASE feature {cases} ELSE 0 END) AS weight FROM shared GROUP BY a, b
-    )
-    SELECT s.a, s.b,
-           s.weight + CASE WHEN abs(epoch(ia.first_seen) - epoch(ib.first_seen))
-                               <= {config.window_hours * 3600} THEN {weights.timing} ELSE 0 END
-    FROM summed s JOIN incidents ia ON ia.id = s.a JOIN incidents ib ON ib.id = s.b
-    """
+LINKS_SQL = """
+WITH common AS (
+    SELECT feature, value FROM features GROUP BY ALL HAVING count(*) <= $max_fanout
+), held AS (
+    SELECT f.* FROM features f JOIN common c USING (feature, value)
+), shared AS (
+    SELECT a.incident_id AS a, b.incident_id AS b, a.feature
+    FROM held a JOIN held b
+      ON a.feature = b.feature AND a.value = b.value AND a.incident_id < b.incident_id
+    GROUP BY ALL
+), summed AS (
+    SELECT a, b, sum(w.weight) AS weight FROM shared JOIN weights w USING (feature) GROUP BY a, b
+)
+SELECT s.a, s.b,
+       s.weight + CASE WHEN abs(epoch(ia.first_seen) - epoch(ib.first_seen)) <= $window
+                       THEN $timing ELSE 0 END AS weight
+FROM summed s JOIN incidents ia ON ia.id = s.a JOIN incidents ib ON ib.id = s.b
+"""
 
 
 def link_graph(db: duckdb.DuckDBPyConnection, config: Settings) -> nx.Graph[int]:
@@ -110,8 +108,18 @@ def link_graph(db: duckdb.DuckDBPyConnection, config: Settings) -> nx.Graph[int]
     graph: nx.Graph[int] = nx.Graph()
     ids = db.execute("SELECT id FROM incidents ORDER BY id").fetchnumpy()["id"]
     graph.add_nodes_from(int(i) for i in ids)
-    links = db.execute(_links_sql(config)).fetchnumpy()
-    a, b, w = links["a"], links["b"], links[next(k for k in links if k not in ("a", "b"))]
+    weights = config.weights
+    db.register(
+        "weights",
+        pa.table({"feature": list(FEATURES), "weight": [getattr(weights, f) for f in FEATURES]}),
+    )
+    parameters = {
+        "max_fanout": config.max_fanout,
+        "window": config.window_hours * 3600,
+        "timing": weights.timing,
+    }
+    links = db.execute(LINKS_SQL, parameters).fetchnumpy()
+    a, b, w = links["a"], links["b"], links["weight"]
     strong = w >= config.min_link
     graph.add_weighted_edges_from(
         zip(a[strong].tolist(), b[strong].tolist(), w[strong].tolist(), strict=True)
@@ -152,5 +160,6 @@ def _campaign(db: duckdb.DuckDBPyConnection, graph: nx.Graph[int], members: list
     for feature, value in rows:
         shared.setdefault(str(feature), []).append(str(value))
     inside = graph.subgraph(members).size(weight="weight")
-    assert first is not None and last is not None
+    assert first is not None
+    assert last is not None
     return Campaign(members, first, last, shared, round(float(inside), 3))

@@ -57,15 +57,16 @@ class PatternReport:
 
 
 def _pairs(db: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, int]]:
-    return [(str(v), int(n)) for v, n in db.execute(sql).fetchall()]
+    parameters = {"top": TOP} if "$top" in sql else {}
+    return [(str(v), int(n)) for v, n in db.execute(sql, parameters).fetchall()]
 
 
 def _ranking(db: duckdb.DuckDBPyConnection, feature: str) -> list[tuple[str, int]]:
-    return _pairs(
-        db,
-        f"""SELECT value, count(DISTINCT incident_id) AS n FROM features
-            WHERE feature = '{feature}' GROUP BY value ORDER BY n DESC, value LIMIT {TOP}""",
-    )
+    sql = """SELECT value, count(DISTINCT incident_id) AS n FROM features
+             WHERE feature = $feature GROUP BY value ORDER BY n DESC, value LIMIT $top"""
+    return [
+        (str(v), int(n)) for v, n in db.execute(sql, {"feature": feature, "top": TOP}).fetchall()
+    ]
 
 
 def pattern_report(
@@ -86,14 +87,14 @@ def pattern_report(
         rankings={name: _ranking(db, feature) for name, feature in RANKINGS.items()},
         kinds=_pairs(
             db,
-            f"""SELECT kind, count(DISTINCT incident_id) AS n FROM detections
-                GROUP BY kind ORDER BY n DESC, kind LIMIT {TOP}""",
+            """SELECT kind, count(DISTINCT incident_id) AS n FROM detections
+               GROUP BY kind ORDER BY n DESC, kind LIMIT $top""",
         ),
         source_countries=_pairs(
             db,
-            f"""SELECT c.country, count(DISTINCT s.incident_id) AS n FROM sources s
-                JOIN countries c ON c.party = s.party GROUP BY c.country
-                ORDER BY n DESC, c.country LIMIT {TOP}""",
+            """SELECT c.country, count(DISTINCT s.incident_id) AS n FROM sources s
+               JOIN countries c ON c.party = s.party GROUP BY c.country
+               ORDER BY n DESC, c.country LIMIT $top""",
         ),
         per_day=_pairs(
             db,
