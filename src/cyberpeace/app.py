@@ -13,8 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from cyberpeace import __version__
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
+from cyberpeace.investigate.routes import router as investigate_router
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
+from cyberpeace.web.patterns_routes import router as patterns_console_router
 from cyberpeace.web.routes import router as console_router
 
 
@@ -50,6 +52,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.include_router(api_router)
     app.include_router(console_router)
+    app.include_router(investigate_router)
+    app.include_router(patterns_console_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
