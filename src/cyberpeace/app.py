@@ -13,9 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from cyberpeace import __version__
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
+from cyberpeace.investigate.routes import router as investigate_router
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.share.taxii_routes import mount_taxii
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
+from cyberpeace.web.patterns_routes import router as patterns_console_router
 from cyberpeace.web.routes import router as console_router
 
 
@@ -52,6 +54,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(console_router)
     mount_taxii(app)
+    app.include_router(investigate_router)
+    app.include_router(patterns_console_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import update
 
 from cyberpeace.api.routes import router
+from cyberpeace.investigate.routes import router as investigate_router
 from cyberpeace.store import Store
 from cyberpeace.store.tables import TokenRow
 from tests.api.conftest import API, TestClient, Tokens, counts
@@ -41,6 +42,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/actions/1", None),
     ("POST", "/actions/1/approve", {"reason": "ok"}),
     ("POST", "/actions/1/reject", {"reason": "no"}),
+    ("GET", "/incidents/1/attributions", None),
+    ("POST", "/incidents/1/attributions", {"candidate": "x", "confidence": "low", "bases": []}),
+    ("POST", "/incidents/1/attributions/technical", None),
+    ("PUT", "/attributions/1", {"candidate": "x", "confidence": "low", "bases": []}),
+    ("GET", "/patterns", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 TEMPLATES = {
@@ -63,6 +69,11 @@ TEMPLATES = {
     ("GET", "/actions/{action_id}"),
     ("POST", "/actions/{action_id}/approve"),
     ("POST", "/actions/{action_id}/reject"),
+    ("GET", "/incidents/{incident_id}/attributions"),
+    ("POST", "/incidents/{incident_id}/attributions"),
+    ("POST", "/incidents/{incident_id}/attributions/technical"),
+    ("PUT", "/attributions/{attribution_id}"),
+    ("GET", "/patterns"),
 }
 
 
@@ -70,7 +81,7 @@ def test_the_tables_cover_every_api_route() -> None:
     """A new route must be added to ROUTES (and so to every matrix built on it)."""
     found = {
         (method, route.path.removeprefix(API))
-        for route in router.routes
+        for route in [*router.routes, *investigate_router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }

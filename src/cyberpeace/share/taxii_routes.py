@@ -46,7 +46,8 @@ _ALL = {"id", "type", "version", "spec_version"}
 def mount_taxii(app: FastAPI) -> None:
     """Serve TAXII 2.1 at /taxii2/ with its own error messages."""
     app.add_exception_handler(TaxiiError, taxii_error_response)
-    app.include_router(router)
+    # TAXII is its own protocol, specified by OASIS; it stays out of our OpenAPI document.
+    app.include_router(router, include_in_schema=False)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from cyberpeace.law import (
 from cyberpeace.mission.model import Mandate
 from cyberpeace.store import audit
 from cyberpeace.store.access import NotFound, Viewer
+from cyberpeace.store.attributions import facts_from_attributions
 from cyberpeace.store.incidents import get_incident
 from cyberpeace.store.tables import AssessmentRow, IncidentRow, SafeAreaRow
 
@@ -74,7 +75,11 @@ def set_facts(
     before = flat_facts(facts_from_dict(latest.facts)) if latest else {}
     analysts = apply_overrides(analysts_facts(before), overrides)
     facts = facts_from_flat(
-        {**incident_facts(_record(session, incident)), **analysts},
+        {
+            **incident_facts(_record(session, incident)),
+            **facts_from_attributions(session, incident.id),
+            **analysts,
+        },
         incident=f"incident {incident.id}",
         summary=incident.title,
     )

@@ -1,0 +1,1 @@
+"""Investigation: attribution with stated confidence, and campaigns across incidents."""
