@@ -41,7 +41,7 @@ class CryptoPan:
             raise CryptoPanKeyError(
                 f"Crypto-PAn key must be {KEY_BYTES} bytes (16 AES key + 16 pad), got {got}"
             )
-        self._cipher = Cipher(algorithms.AES(bytes(key[:16])), modes.ECB())
+        self._cipher = Cipher(algorithms.AES(bytes(key[:16])), modes.ECB())  # noqa: S305 - ECB of single blocks is the scheme (Xu 2002, s. 4)
         encryptor = self._cipher.encryptor()
         self._pad = np.frombuffer(encryptor.update(bytes(key[16:])), dtype=np.uint8).copy()
 
