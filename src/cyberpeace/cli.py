@@ -13,6 +13,7 @@ from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.investigate.attribution_cli import attribution_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
+from cyberpeace.share.anonymise_cli import flows_anonymise
 
 app = typer.Typer(
     help="cyberpeace: operations platform of a cyber peacekeeping mission.", no_args_is_help=True
@@ -31,6 +32,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(store_app, name="store")
 app.add_typer(flows_app, name="flows")
 flows_app.add_typer(query_app, name="query")
+flows_app.command("anonymise")(flows_anonymise)
 stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
 app.add_typer(stix_app, name="stix")
 app.add_typer(attribution_app, name="attribution")
