@@ -93,7 +93,8 @@ def serve_ours(objects: list[dict[str, Any]], work: Path) -> tuple[str, str, _Uv
     while not server.started:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}/taxii2/root/collections/{collection_id('demo-mission', 'mission')}/objects/"
+    collection = collection_id("demo-mission", "mission")
+    url = f"http://127.0.0.1:{port}/taxii2/root/collections/{collection}/objects/"
     return url, token, server
 
 
@@ -223,20 +224,14 @@ def main() -> None:
         with httpx.Client(headers=headers, auth=basic, timeout=600) as client:
             their_rate = timed(client, their_url, args.limit, len(subset))
         theirs.shutdown()
+    ours_all, ours_subset = rates
+    n, m = f"{len(objects):,}", f"{len(subset):,}"
     print(f"page size {args.limit}, one httpx.Client, loopback")
-    print(
-        f"cyberpeace /taxii2/ (uvicorn, SQLite), {len(objects):,} objects: {rates[0]:,.0f} objects/s"
-    )
-    print(
-        f"cyberpeace /taxii2/ (uvicorn, SQLite), {len(subset):,} objects: {rates[1]:,.0f} objects/s"
-    )
-    print(
-        f"medallion 3 memory backend (werkzeug), {len(subset):,} objects: {their_rate:,.0f} objects/s"
-    )
-    print(f"ratio on the same {len(subset):,} objects: {rates[1] / their_rate:.1f}x")
-    print(
-        f"ratio, ours on {len(objects):,} to medallion on {len(subset):,}: {rates[0] / their_rate:.1f}x"
-    )
+    print(f"cyberpeace /taxii2/ (uvicorn, SQLite), {n} objects: {ours_all:,.0f} objects/s")
+    print(f"cyberpeace /taxii2/ (uvicorn, SQLite), {m} objects: {ours_subset:,.0f} objects/s")
+    print(f"medallion 3 memory backend (werkzeug), {m} objects: {their_rate:,.0f} objects/s")
+    print(f"ratio on the same {m} objects: {ours_subset / their_rate:.1f}x")
+    print(f"ratio, ours on {n} to medallion on {m}: {ours_all / their_rate:.1f}x")
 
 
 if __name__ == "__main__":
