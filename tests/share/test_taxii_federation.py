@@ -215,3 +215,30 @@ def test_cli_lists_and_pulls(medallion: str, tmp_path: Path) -> None:
     refused = runner.invoke(app, ["taxii", "collections", medallion], env={})
     assert refused.exit_code == 1
     assert "401" in refused.output
+
+
+def test_cli_pushes_only_what_is_new_and_under_the_ceiling(medallion: str, tmp_path: Path) -> None:
+    from cyberpeace.cli import app
+    from cyberpeace.config import Settings
+    from cyberpeace.share.stix_bundle import parse_bundle
+    from cyberpeace.share.stix_import import ImportResult, import_parsed
+    from cyberpeace.store import open_store
+
+    data = tmp_path / "cli-data"
+    local = open_store(Settings(data_dir=data).database_url)
+    green, red = indicator("TLP:GREEN"), indicator("TLP:RED")
+    with local.session() as session:
+        parsed = parse_bundle(json.dumps([green, red]))
+        import_parsed(session, parsed, ImportResult(), collection="mission", added_by="test")
+    local.close()
+    runner = CliRunner()
+    env = {"CYBERPEACE_TAXII_USER": USER[0], "CYBERPEACE_TAXII_PASSWORD": USER[1]}
+    args = ["taxii", "push", medallion, COLLECTION, "--tlp", "TLP:AMBER", "--data-dir", str(data)]
+    first = runner.invoke(app, args, env=env)
+    assert first.exit_code == 0, first.output
+    assert "sent 1, withheld 1" in first.output
+    ids = peer_ids(medallion)
+    assert green["id"] in ids
+    assert red["id"] not in ids
+    again = runner.invoke(app, args, env=env)
+    assert "sent 0, withheld 0" in again.output, again.output

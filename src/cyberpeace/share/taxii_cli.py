@@ -108,6 +108,7 @@ def push_collection(
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     store = open_store(settings.database_url)
     credentials = _credentials(token, user, password)
+    url = url if url.endswith("/") else url + "/"  # the cursor's key, as pull writes it
     sent = withheld = 0
     try:
         while True:
