@@ -14,6 +14,7 @@ from cyberpeace.investigate.attribution_cli import attribution_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 from cyberpeace.share.anonymise_cli import flows_anonymise
+from cyberpeace.share.taxii_cli import taxii_app
 
 app = typer.Typer(
     help="cyberpeace: operations platform of a cyber peacekeeping mission.", no_args_is_help=True
@@ -37,6 +38,7 @@ stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_h
 app.add_typer(stix_app, name="stix")
 app.add_typer(attribution_app, name="attribution")
 app.add_typer(patterns_app, name="patterns")
+app.add_typer(taxii_app, name="taxii")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
