@@ -11,6 +11,8 @@ import typer
 
 from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
+from cyberpeace.share.flows_cli import flows_anonymise, flows_extract
+from cyberpeace.share.misp_cli import misp_app
 
 app = typer.Typer(
     help="cyberpeace: operations platform of a cyber peacekeeping mission.", no_args_is_help=True
@@ -31,6 +33,9 @@ app.add_typer(flows_app, name="flows")
 flows_app.add_typer(query_app, name="query")
 stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
 app.add_typer(stix_app, name="stix")
+flows_app.command("extract")(flows_extract)
+flows_app.command("anonymise")(flows_anonymise)
+app.add_typer(misp_app, name="misp")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
