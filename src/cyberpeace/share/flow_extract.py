@@ -67,9 +67,13 @@ def anonymise_flows(pan: CryptoPAn, flows: pa.Table) -> pa.Table:
         replaced = address_column(anonymise_addresses(pan, addresses_of(column)))
         if column.null_count:
             replaced = pc.if_else(pc.is_null(column), pa.nulls(len(column), ADDRESS), replaced)
-        table = table.set_column(table.schema.get_field_index(name), name, replaced)
-    exporter = table.schema.get_field_index("exporter")
-    return table.set_column(exporter, "exporter", _anonymise_exporters(pan, table["exporter"]))
+        table = _replace(table, name, replaced)
+    return _replace(table, "exporter", _anonymise_exporters(pan, table["exporter"]))
+
+
+def _replace(table: pa.Table, name: str, column: pa.Array) -> pa.Table:
+    """``table`` with one column replaced, keeping the schema's field (and its nullability)."""
+    return table.set_column(table.schema.get_field_index(name), FLOW_SCHEMA.field(name), column)
 
 
 def _anonymise_exporters(pan: CryptoPAn, column: pa.ChunkedArray) -> pa.Array:

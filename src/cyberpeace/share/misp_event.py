@@ -1,6 +1,7 @@
 """Reading MISP events (the MISP core format, draft-dulaunoy-misp-core-format, section 2).
 
-A file holds one event (``{"Event": {...}}``), a list of them, or a MISP API answer
+A file holds one event (``{"Event": {...}}``, or the bare event as PyMISP writes it), a list of
+them, or a MISP API answer
 (``{"response": [...]}``); a folder is a MISP feed: its ``manifest.json`` names the events, one
 ``<uuid>.json`` file each. Every event is checked on its own: one that is malformed (no uuid or
 info, an attribute without type or value, a value that does not read as its type, an unknown TLP
@@ -139,9 +140,12 @@ def read_bytes(data: bytes, where: str = "input") -> Read:
 
 def parse_event(item: Any, label: str = "event") -> MispEvent:
     """One ``{"Event": {...}}`` checked and read; ``EventError`` names what is wrong."""
-    if not isinstance(item, dict) or not isinstance(item.get("Event"), dict):
+    if isinstance(item, dict) and isinstance(item.get("Event"), dict):
+        body: dict[str, Any] = item["Event"]
+    elif isinstance(item, dict) and "Event" not in item and "info" in item:
+        body = item  # a bare event, as PyMISP's to_json writes it
+    else:
         raise EventError(f'{label}: not an object with an "Event" member')
-    body: dict[str, Any] = item["Event"]
     ident = body.get("uuid")
     if not isinstance(ident, str) or not _is_uuid(ident):
         raise EventError(f"{label}: no valid uuid (got {str(ident)[:60]!r})")
