@@ -1,4 +1,4 @@
-"""Crypto-PAn: the reference distribution's vectors, the yacryptopan package, and the prefix property."""
+"""Crypto-PAn: the reference vectors, the yacryptopan package, and the prefix property."""
 
 from __future__ import annotations
 
@@ -66,7 +66,9 @@ def test_repeated_addresses_keep_their_order_and_empty_input_is_fine() -> None:
     out = PAN.anonymise_v4(addresses)
     singles = [PAN.anonymise_v4(addresses[i : i + 1])[0] for i in range(len(addresses))]
     assert out.tolist() == singles
-    assert out[0] == out[2] and out[1] == out[4] and out[0] != out[1]
+    assert out[0] == out[2]
+    assert out[1] == out[4]
+    assert out[0] != out[1]
     assert PAN.anonymise_v4(np.array([], dtype=np.uint32)).shape == (0,)
     assert PAN.anonymise_v6(np.array([], dtype="S16")).shape == (0,)
 

@@ -38,7 +38,9 @@ def _write(tmp_path: Path, document: Any, name: str = "events.json") -> Path:
 
 def test_an_event_becomes_indicators_and_a_reported_incident(store: Store) -> None:
     result = import_misp(store, DATA / "misp_event.json")
-    assert result.refused == [] and result.imported == 1 and result.incidents == 1
+    assert result.refused == []
+    assert result.imported == 1
+    assert result.incidents == 1
     found = _indicators(store)
     assert found == {
         ("ipv4", "203.0.113.7"): "TLP:AMBER",
@@ -55,8 +57,10 @@ def test_an_event_becomes_indicators_and_a_reported_incident(store: Store) -> No
         ("ipv6", "2001:db8:c000::9"): "TLP:AMBER",
     }
     # not for IDS, deleted, or of a type without an indicator: not indicators
-    assert ("ipv4", "203.0.113.99") not in found and ("ipv4", "203.0.113.100") not in found
-    assert result.indicators == 12 and result.kept == 5  # ja3, text, 3 object context values
+    assert ("ipv4", "203.0.113.99") not in found
+    assert ("ipv4", "203.0.113.100") not in found
+    assert result.indicators == 12
+    assert result.kept == 5
     with store.session() as session:
         incident = session.scalars(select(IncidentRow)).one()
         assert incident.party_id == "arcadia"  # 198.18.10.5 is in Arcadia's territory
@@ -65,9 +69,11 @@ def test_an_event_becomes_indicators_and_a_reported_incident(store: Store) -> No
         assert incident.reported_by == SOURCE
         assert incident.first_seen.isoformat() == "2024-05-01T12:00:00+00:00"
         assert incident.last_seen.isoformat() == "2024-05-01T12:30:00+00:00"
-        assert "203.0.113.7" in incident.summary and "Fancy Reflector" in incident.summary
+        assert "203.0.113.7" in incident.summary
+        assert "Fancy Reflector" in incident.summary
         kept = session.get(MispEventRow, EVENT["Event"]["uuid"])
-        assert kept is not None and kept.incident_id == incident.id
+        assert kept is not None
+        assert kept.incident_id == incident.id
         assert "e7d705a3286e19ea42f587b344ee6865" in kept.body  # the JA3 is kept with the event
         assert 'threat-actor="Fancy Reflector"' in kept.galaxies
 
@@ -107,7 +113,8 @@ def test_an_event_made_with_pymisp_is_imported(store: Store, tmp_path: Path) -> 
     path = tmp_path / "pymisp.json"
     path.write_text(event.to_json())
     result = import_misp(store, path)
-    assert result.refused == [] and result.incidents == 1
+    assert result.refused == []
+    assert result.incidents == 1
     found = _indicators(store)
     assert found[("ipv4", "203.0.113.20")] == "TLP:AMBER+STRICT"
     assert found[("ipv4", "203.0.113.21")] == "TLP:AMBER+STRICT"  # PyMISP: ip-src is for IDS
@@ -178,7 +185,8 @@ def test_a_feed_folder_is_read_through_its_manifest(store: Store, tmp_path: Path
     _write(feed, {uuid: {"info": "x"}, "00000000-0000-4000-8000-00000000dead": {}}, "manifest.json")
     result = import_misp(store, feed)
     assert result.imported == 1
-    assert len(result.refused) == 1 and "00000000dead.json" in result.refused[0]
+    assert len(result.refused) == 1
+    assert "00000000dead.json" in result.refused[0]
 
 
 def test_the_cli_imports_and_says_what_it_refused(tmp_path: Path) -> None:
@@ -187,7 +195,8 @@ def test_the_cli_imports_and_says_what_it_refused(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["misp", "import", str(DATA / "misp_event.json")], env=env)
     assert result.exit_code == 0, result.output
-    assert "1 new" in result.output and "12 indicators" in result.output
+    assert "1 new" in result.output
+    assert "12 indicators" in result.output
     assert "not filed as an incident" in result.output  # the store has no parties loaded
     junk = tmp_path / "junk.json"
     junk.write_text('{"Event": ')
