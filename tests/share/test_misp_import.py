@@ -236,7 +236,7 @@ _keys = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_keys, _json, max_size=8))
 def test_events_of_random_shape_are_read_or_refused_with_a_reason(body: dict[str, Any]) -> None:
     read = read_bytes(json.dumps({"Event": body}).encode())
