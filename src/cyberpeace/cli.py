@@ -13,7 +13,8 @@ from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.investigate.attribution_cli import attribution_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
-from cyberpeace.share.anonymise_cli import flows_anonymise
+from cyberpeace.share.flows_cli import flows_anonymise, flows_extract
+from cyberpeace.share.misp_cli import misp_app
 from cyberpeace.share.taxii_cli import taxii_app
 
 app = typer.Typer(
@@ -33,12 +34,14 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(store_app, name="store")
 app.add_typer(flows_app, name="flows")
 flows_app.add_typer(query_app, name="query")
-flows_app.command("anonymise")(flows_anonymise)
 stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
 app.add_typer(stix_app, name="stix")
 app.add_typer(attribution_app, name="attribution")
 app.add_typer(patterns_app, name="patterns")
 app.add_typer(taxii_app, name="taxii")
+flows_app.command("extract")(flows_extract)
+flows_app.command("anonymise")(flows_anonymise)
+app.add_typer(misp_app, name="misp")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

@@ -1,146 +1,121 @@
-"""Crypto-PAn: the reference distribution's vectors, prefix preservation, the yacryptopan peer."""
+"""Crypto-PAn: the reference vectors, the yacryptopan package, and the prefix property."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import os
-import re
 import stat
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yacryptopan
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from yacryptopan import CryptoPAn as PeerCryptoPAn
 
-from cyberpeace.share.cryptopan import AddressError, CryptoPan, CryptoPanKeyError
-from cyberpeace.share.cryptopan_key import key_path, mission_key
+from cyberpeace.share.cryptopan import CryptoPAn
+from cyberpeace.share.cryptopan_key import KeyFileError, key_path, mission_key
 
 VECTORS = json.loads((Path(__file__).parent / "data" / "cryptopan_vectors.json").read_text())
-REFERENCE_KEY = bytes(VECTORS["key"])
-ANON = CryptoPan(REFERENCE_KEY)
-PEER = PeerCryptoPAn(REFERENCE_KEY)
+KEY = bytes(VECTORS["key"])
+PAN = CryptoPAn(KEY)
 
 
-def test_reference_distribution_ipv4_vectors() -> None:
-    raw = [pair[0] for pair in VECTORS["ipv4"]]
-    assert len(raw) == 71
-    assert ANON.anonymise_strings(raw) == [pair[1] for pair in VECTORS["ipv4"]]
+def v4(texts: list[str]) -> np.ndarray:
+    return np.array([int(ipaddress.IPv4Address(t)) for t in texts], dtype=np.uint32)
 
 
-def test_ipv6_vectors_of_the_go_port() -> None:
-    raw = [pair[0] for pair in VECTORS["ipv6"]]
-    expected = [str(ipaddress.ip_address(pair[1])) for pair in VECTORS["ipv6"]]
-    assert ANON.anonymise_strings(raw) == expected
+def v6(texts: list[str]) -> np.ndarray:
+    return np.array([ipaddress.IPv6Address(t).packed for t in texts], dtype="S16")
 
 
-def test_uint32_interface_matches_strings_and_keeps_order() -> None:
-    raw = [pair[0] for pair in VECTORS["ipv4"]]
-    values = np.array([int(ipaddress.IPv4Address(a)) for a in raw], dtype=np.uint32)
-    out = ANON.anonymise_v4(values)
-    assert out.dtype == np.uint32
-    assert [str(ipaddress.IPv4Address(int(v))) for v in out] == [p[1] for p in VECTORS["ipv4"]]
+def v6_text(packed: bytes) -> str:
+    return str(ipaddress.IPv6Address(bytes(packed).ljust(16, b"\0")))
 
 
-def test_mixed_families_keep_their_positions() -> None:
-    mixed = ["2001:db8::1", "128.11.68.132", "::1"]
-    assert ANON.anonymise_strings(mixed) == [PEER.anonymize(a) for a in mixed]
-    assert ANON.anonymise_strings([]) == []
-    assert ANON.anonymise_v4(np.array([], dtype=np.uint32)).shape == (0,)
+def test_ipv4_matches_the_reference_distribution_sample_trace() -> None:
+    originals, expected = zip(*VECTORS["ipv4"], strict=True)
+    out = PAN.anonymise_v4(v4(list(originals)))
+    assert [str(ipaddress.IPv4Address(int(a))) for a in out] == list(expected)
+    assert len(expected) == 71
 
 
-def _common_prefix(a: int, b: int, bits: int) -> int:
-    return bits - (a ^ b).bit_length()
+def test_ipv6_matches_the_published_128_bit_vectors() -> None:
+    originals, expected = zip(*VECTORS["ipv6"], strict=True)
+    out = PAN.anonymise_v6(v6(list(originals)))
+    assert [v6_text(a) for a in out] == [str(ipaddress.IPv6Address(e)) for e in expected]
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)), min_size=1))
-def test_ipv4_common_prefix_length_is_preserved(pairs: list[tuple[int, int]]) -> None:
-    # second address shares a chosen-length prefix with the first, then differs at that bit
-    firsts = [a for a, _ in pairs]
-    seconds = [a ^ (1 << (31 - k)) if k < 32 else a for a, k in pairs]
-    out = ANON.anonymise_v4(np.array(firsts + seconds, dtype=np.uint32))
-    n = len(pairs)
-    for i in range(n):
-        expected = _common_prefix(firsts[i], seconds[i], 32)
-        assert _common_prefix(int(out[i]), int(out[n + i]), 32) == expected
+def test_equals_the_yacryptopan_package_on_random_addresses() -> None:
+    rng = np.random.default_rng(7)
+    key = rng.bytes(32)
+    peer = yacryptopan.CryptoPAn(key)
+    ours = CryptoPAn(key)
+    four = rng.integers(0, 2**32, 300, dtype=np.uint32)
+    six = rng.integers(0, 256, (100, 16), dtype=np.uint8).view("S16").ravel()
+    got4 = [str(ipaddress.IPv4Address(int(a))) for a in ours.anonymise_v4(four)]
+    assert got4 == [peer.anonymize(str(ipaddress.IPv4Address(int(a)))) for a in four]
+    got6 = [v6_text(a) for a in ours.anonymise_v6(six)]
+    want6 = [peer.anonymize(v6_text(a)) for a in six]
+    assert got6 == [str(ipaddress.IPv6Address(w)) for w in want6]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 2**128 - 1), st.integers(0, 2**128 - 1)), min_size=1))
-def test_ipv6_common_prefix_length_is_preserved(pairs: list[tuple[int, int]]) -> None:
-    # mix random pairs with pairs sharing long prefixes (a and a with its low bits replaced)
-    values = [a for a, _ in pairs] + [(a & ~((1 << (b % 129)) - 1)) | (b >> 7) for a, b in pairs]
-    raw = b"".join(v.to_bytes(16, "big") for v in values)
-    out = ANON.anonymise_v6(np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16))
-    ints = [int.from_bytes(row.tobytes(), "big") for row in out]
-    n = len(pairs)
-    for i in range(n):
-        expected = _common_prefix(values[i], values[n + i], 128)
-        assert _common_prefix(ints[i], ints[n + i], 128) == expected
+def test_repeated_addresses_keep_their_order_and_empty_input_is_fine() -> None:
+    addresses = v4(["10.0.0.1", "10.0.0.2", "10.0.0.1", "192.0.2.7", "10.0.0.2"])
+    out = PAN.anonymise_v4(addresses)
+    singles = [PAN.anonymise_v4(addresses[i : i + 1])[0] for i in range(len(addresses))]
+    assert out.tolist() == singles
+    assert out[0] == out[2]
+    assert out[1] == out[4]
+    assert out[0] != out[1]
+    assert PAN.anonymise_v4(np.array([], dtype=np.uint32)).shape == (0,)
+    assert PAN.anonymise_v6(np.array([], dtype="S16")).shape == (0,)
 
 
-@settings(max_examples=25, deadline=None)
-@given(
-    st.binary(min_size=32, max_size=32),
-    st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=20),
-    st.lists(st.integers(0, 2**128 - 1), min_size=1, max_size=5),
-)
-def test_equal_to_yacryptopan_on_random_keys_and_addresses(
-    key: bytes, v4: list[int], v6: list[int]
-) -> None:
-    ours, peer = CryptoPan(key), PeerCryptoPAn(key)
-    got4 = ours.anonymise_v4(np.array(v4, dtype=np.uint32))
-    assert [int(v) for v in got4] == [peer.anonymize_bin(a, 4) for a in v4]
-    raw = np.frombuffer(b"".join(a.to_bytes(16, "big") for a in v6), dtype=np.uint8)
-    got6 = ours.anonymise_v6(raw.reshape(-1, 16))
-    assert [int.from_bytes(r.tobytes(), "big") for r in got6] == [
-        peer.anonymize_bin(a, 6) for a in v6
-    ]
+def _common_prefix(a: int, b: int, width: int) -> int:
+    return width - (a ^ b).bit_length()
 
 
-@pytest.mark.parametrize("key", [b"", b"x" * 16, b"x" * 31, b"x" * 33, b"x" * 64])
-def test_bad_key_length_is_refused(key: bytes) -> None:
-    with pytest.raises(CryptoPanKeyError, match=f"must be 32 bytes.*got {len(key)} bytes"):
-        CryptoPan(key)
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_ipv4_prefixes_are_preserved_exactly(a: int, b: int) -> None:
+    x, y = PAN.anonymise_v4(np.array([a, b], dtype=np.uint32)).tolist()
+    assert _common_prefix(x, y, 32) == _common_prefix(a, b, 32)
 
 
-def test_key_of_wrong_type_is_refused() -> None:
-    with pytest.raises(CryptoPanKeyError, match="got str"):
-        CryptoPan("x" * 32)  # type: ignore[arg-type]
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**128 - 1), st.integers(0, 128))
+def test_ipv6_prefixes_are_preserved_exactly(a: int, shared: int) -> None:
+    flip = (1 << (127 - shared)) if shared < 128 else 0  # b shares exactly `shared` bits with a
+    b = a ^ flip ^ (a & ((1 << max(0, 127 - shared)) - 1))
+    packed = np.array([a.to_bytes(16, "big"), b.to_bytes(16, "big")], dtype="S16")
+    x, y = (int.from_bytes(bytes(p).ljust(16, b"\0"), "big") for p in PAN.anonymise_v6(packed))
+    assert _common_prefix(x, y, 128) == _common_prefix(a, b, 128)
 
 
-@pytest.mark.parametrize(
-    "bad", ["256.1.1.1", "1.2.3", "", "10.0.0.1/24", "2001:db8:::1", "host.example", " 1.2.3.4"]
-)
-def test_malformed_address_is_refused_by_name(bad: str) -> None:
-    with pytest.raises(AddressError, match=re.escape(f"not an IPv4 or IPv6 address: {bad!r}")):
-        ANON.anonymise_strings(["192.0.2.1", bad])
+def test_a_key_of_the_wrong_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="32 bytes, not 16"):
+        CryptoPAn(bytes(16))
 
 
-def test_bad_array_shapes_are_refused() -> None:
-    with pytest.raises(ValueError, match="uint32"):
-        ANON.anonymise_v4(np.array([1, 2], dtype=np.int64))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"shape \(n, 16\)"):
-        ANON.anonymise_v6(np.zeros((3, 4), dtype=np.uint8))
-
-
-def test_mission_key_is_generated_0600_then_loaded(tmp_path: Path) -> None:
-    first = mission_key(tmp_path, "unmik-2026")
-    path = key_path(tmp_path, "unmik-2026")
+def test_the_mission_key_is_made_once_readable_by_its_owner_only(tmp_path: Path) -> None:
+    first = mission_key(tmp_path, "unmik")
+    path = key_path(tmp_path, "unmik")
     assert len(first) == 32
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert mission_key(tmp_path, "unmik-2026") == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert mission_key(tmp_path, "unmik") == first
     assert mission_key(tmp_path, "other") != first
 
 
-def test_mission_key_refuses_a_damaged_file_and_bad_ids(tmp_path: Path) -> None:
-    path = key_path(tmp_path, "m1")
-    path.parent.mkdir(parents=True)
+def test_an_unsafe_or_damaged_key_file_is_refused(tmp_path: Path) -> None:
+    mission_key(tmp_path, "unmik")
+    path = key_path(tmp_path, "unmik")
+    os.chmod(path, 0o644)
+    with pytest.raises(KeyFileError, match="may be read by others"):
+        mission_key(tmp_path, "unmik")
+    os.chmod(path, 0o600)
     path.write_bytes(b"short")
-    with pytest.raises(CryptoPanKeyError, match="holds 5 bytes, expected 32"):
-        mission_key(tmp_path, "m1")
-    with pytest.raises(ValueError, match="not usable as a key file name"):
-        mission_key(tmp_path, "../escape")
+    with pytest.raises(KeyFileError, match="holds 5 bytes"):
+        mission_key(tmp_path, "unmik")

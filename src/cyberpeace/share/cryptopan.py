@@ -1,108 +1,105 @@
-"""Prefix-preserving IP address anonymisation: Crypto-PAn.
+"""Crypto-PAn: prefix-preserving anonymisation of IPv4 and IPv6 addresses, a column at a time.
 
-J. Xu, J. Fan, M. Ammar, S. Moon, "Prefix-Preserving IP Address Anonymization: Measurement-based
-Security Evaluation and a New Cryptography-based Scheme", ICNP 2002, section 4. Bit ``i`` of the
-output is bit ``i`` of the input XOR the first bit of AES_K(a_1..a_{i} || pad_{i+1..128}), so two
-addresses sharing a k-bit prefix map to outputs sharing exactly a k-bit prefix. As in the original
-distribution, the 32-byte key is a 16-byte AES-128 key followed by 16 bytes that are encrypted once
-with that key to give the pad.
+The scheme of Xu, Fan, Ammar and Moon ("Prefix-Preserving IP Address Anonymization:
+Measurement-based Security Evaluation and a New Cryptography-based Scheme", ICNP 2002,
+section 4): with a 32-byte key, AES-128 under the first 16 bytes is the pseudorandom function,
+and the pad is that AES applied to the last 16 bytes. Bit ``i`` of an address is flipped by the
+first output bit of AES over a block made of the address's first ``i`` bits followed by the pad's
+remaining bits. Two addresses sharing a k-bit prefix thus share a k-bit prefix afterwards.
+IPv4 addresses take the block's first 32 bits, IPv6 all 128, as in the original code and
+the common IPv6 extension of it.
 
-Vectorised: one AES-ECB call per bit position over all addresses at once, never a loop per address.
-Addresses are (n, 16) uint8 arrays in network order; IPv4 addresses are uint32 arrays and occupy
-the first 32 bits of the block, as in the original.
+Vectorised: for each bit position one AES-ECB call encrypts the blocks of every address at once,
+and numpy builds the blocks and gathers the bits; there is no Python loop per address. Repeated
+addresses (as in flow records) are encrypted once.
 """
 
 from __future__ import annotations
-
-import ipaddress
-from collections.abc import Sequence
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from numpy.typing import NDArray
 
 KEY_BYTES = 32
+CHUNK = 1 << 20  # addresses per batch of AES calls, to bound the memory of the blocks
 
 
-class CryptoPanKeyError(ValueError):
-    """The Crypto-PAn key is not 32 bytes."""
-
-
-class AddressError(ValueError):
-    """An address string is not an IPv4 or IPv6 address."""
-
-
-class CryptoPan:
-    """A Crypto-PAn anonymiser bound to one 32-byte key."""
+class CryptoPAn:
+    """Anonymise addresses under one 32-byte key (16 for AES-128, 16 for the pad)."""
 
     def __init__(self, key: bytes) -> None:
-        if not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES:
-            got = f"{len(key)} bytes" if isinstance(key, bytes | bytearray) else type(key).__name__
-            raise CryptoPanKeyError(
-                f"Crypto-PAn key must be {KEY_BYTES} bytes (16 AES key + 16 pad), got {got}"
-            )
-        self._cipher = Cipher(algorithms.AES(bytes(key[:16])), modes.ECB())  # noqa: S305 - ECB of single blocks is the scheme (Xu 2002, s. 4)
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"a Crypto-PAn key is {KEY_BYTES} bytes, not {len(key)}")
+        self._cipher = Cipher(algorithms.AES(key[:16]), modes.ECB())  # noqa: S305 - the PRF of the scheme
         encryptor = self._cipher.encryptor()
-        self._pad = np.frombuffer(encryptor.update(bytes(key[16:])), dtype=np.uint8).copy()
-
-    def anonymise_blocks(self, blocks: NDArray[np.uint8], bits: int) -> NDArray[np.uint8]:
-        """Anonymise the first ``bits`` bits of each row of an (n, 16) uint8 array.
-
-        Bits after ``bits`` are left as they are (zero for IPv4 rows built by anonymise_v4).
-        """
-        if blocks.ndim != 2 or blocks.shape[1] != 16:
-            raise ValueError(f"address blocks must have shape (n, 16), got {blocks.shape}")
-        if bits not in (32, 128):
-            raise ValueError(f"bits must be 32 (IPv4) or 128 (IPv6), got {bits}")
-        addr = np.ascontiguousarray(blocks, dtype=np.uint8)
-        n = len(addr)
-        flips = np.zeros((n, 16), dtype=np.uint8)
-        if n == 0:
-            return addr.copy()
-        work = np.tile(self._pad, (n, 1))  # the input block: address prefix, then pad
-        encryptor = self._cipher.encryptor()
-        for pos in range(bits):
-            byte, bit = divmod(pos, 8)
-            if bit == 0 and byte > 0:
-                work[:, byte - 1] = addr[:, byte - 1]
-            keep = (0xFF00 >> bit) & 0xFF  # the first ``bit`` bits of this byte are the address's
-            work[:, byte] = (addr[:, byte] & keep) | (int(self._pad[byte]) & (0xFF ^ keep))
-            out = np.frombuffer(encryptor.update(work.tobytes()), dtype=np.uint8)
-            flips[:, byte] |= (out[::16] >> 7) << (7 - bit)
-        return addr ^ flips
+        self._pad = encryptor.update(key[16:]) + encryptor.finalize()
 
     def anonymise_v4(self, addresses: NDArray[np.uint32]) -> NDArray[np.uint32]:
-        """Anonymise IPv4 addresses given as host-order uint32 values."""
-        values = np.asarray(addresses)
-        if values.dtype != np.uint32:
-            raise ValueError(f"IPv4 addresses must be a uint32 array, got {values.dtype}")
-        blocks = np.zeros((len(values), 16), dtype=np.uint8)
-        blocks[:, :4] = values.astype(">u4").view(np.uint8).reshape(-1, 4)
-        result = self.anonymise_blocks(blocks, 32)
-        return np.ascontiguousarray(result[:, :4]).view(">u4").reshape(-1).astype(np.uint32)
+        """IPv4 addresses as host-order integers, anonymised."""
+        values = np.asarray(addresses, dtype=np.uint32)
+        unique, inverse = np.unique(values, return_inverse=True)
+        out = np.empty_like(unique)
+        for first in range(0, len(unique), CHUNK):
+            part = unique[first : first + CHUNK]
+            out[first : first + CHUNK] = part ^ self._flips_v4(part)
+        return out[inverse.reshape(-1)]
 
-    def anonymise_v6(self, addresses: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """Anonymise IPv6 addresses given as an (n, 16) uint8 array in network order."""
-        return self.anonymise_blocks(addresses, 128)
+    def anonymise_v6(self, addresses: NDArray[np.bytes_]) -> NDArray[np.bytes_]:
+        """16-byte IPv6 addresses (numpy ``S16``, network order), anonymised."""
+        raw = np.ascontiguousarray(addresses, dtype="S16")
+        unique, inverse = np.unique(raw, return_inverse=True)
+        halves = np.frombuffer(unique.tobytes(), dtype=">u8").reshape(-1, 2).astype(np.uint64)
+        out = np.empty_like(halves)
+        for first in range(0, len(halves), CHUNK):
+            part = halves[first : first + CHUNK]
+            out[first : first + CHUNK] = part ^ self._flips_v6(part)
+        packed = np.ascontiguousarray(out.astype(">u8")).view("S16").reshape(-1)
+        return packed[inverse.reshape(-1)]
 
-    def anonymise_strings(self, addresses: Sequence[str]) -> list[str]:
-        """Anonymise address strings of either family; refuse any that is not an address."""
-        parsed: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
-        for text in addresses:
-            try:
-                parsed.append(ipaddress.ip_address(text))
-            except ValueError:
-                raise AddressError(f"not an IPv4 or IPv6 address: {text!r}") from None
-        v4 = [i for i, a in enumerate(parsed) if a.version == 4]
-        v6 = [i for i, a in enumerate(parsed) if a.version == 6]
-        result = [""] * len(parsed)
-        if v4:
-            values = np.array([int(parsed[i]) for i in v4], dtype=np.uint32)
-            for i, value in zip(v4, self.anonymise_v4(values), strict=True):
-                result[i] = str(ipaddress.IPv4Address(int(value)))
-        if v6:
-            raw = b"".join(parsed[i].packed for i in v6)
-            blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
-            for i, row in zip(v6, self.anonymise_v6(blocks), strict=True):
-                result[i] = str(ipaddress.IPv6Address(row.tobytes()))
-        return result
+    def _encrypt_first_bits(
+        self, blocks: NDArray[np.uint8], buffer: bytearray
+    ) -> NDArray[np.uint8]:
+        """The first bit of AES over every block (one ECB call for all of them)."""
+        encryptor = self._cipher.encryptor()
+        written = encryptor.update_into(blocks.data.cast("B"), buffer)
+        encrypted = np.frombuffer(buffer, dtype=np.uint8, count=written).reshape(-1, 16)
+        return np.right_shift(encrypted[:, 0], np.uint8(7))
+
+    def _blocks(self, n: int) -> tuple[NDArray[np.uint8], bytearray]:
+        blocks = np.frombuffer(self._pad * n, dtype=np.uint8).reshape(n, 16).copy()
+        return blocks, bytearray(16 * n + 15)
+
+    def _flips_v4(self, addresses: NDArray[np.uint32]) -> NDArray[np.uint32]:
+        blocks, buffer = self._blocks(len(addresses))
+        head = blocks.view(">u4")[:, 0]  # the block's first 32 bits; the rest stays pad
+        pad = np.uint32(int.from_bytes(self._pad[:4], "big"))
+        flips = np.zeros(len(addresses), dtype=np.uint32)
+        for position in range(32):
+            keep = np.uint32(_high_bits(position, 32))
+            head[:] = (addresses & keep) | (pad & ~keep)
+            bits = self._encrypt_first_bits(blocks, buffer).astype(np.uint32)
+            flips |= bits << np.uint32(31 - position)
+        return flips
+
+    def _flips_v6(self, halves: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        blocks, buffer = self._blocks(len(halves))
+        words = blocks.view(">u8")  # columns: the block's high and low 64 bits
+        pads = (
+            np.uint64(int.from_bytes(self._pad[:8], "big")),
+            np.uint64(int.from_bytes(self._pad[8:], "big")),
+        )
+        flips = np.zeros_like(halves)
+        for position in range(128):
+            half, within = divmod(position, 64)
+            if position == 64:
+                words[:, 0] = halves[:, 0]
+            keep = np.uint64(_high_bits(within, 64))
+            words[:, half] = (halves[:, half] & keep) | (pads[half] & ~keep)
+            bits = self._encrypt_first_bits(blocks, buffer).astype(np.uint64)
+            flips[:, half] |= bits << np.uint64(63 - within)
+        return flips
+
+
+def _high_bits(count: int, width: int) -> int:
+    """A ``width``-bit mask of the ``count`` most significant bits."""
+    return ((1 << count) - 1) << (width - count)

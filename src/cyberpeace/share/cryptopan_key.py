@@ -1,38 +1,53 @@
-"""The per-mission Crypto-PAn key: 32 random bytes kept under the data dir with mode 0600."""
+"""The mission's Crypto-PAn key: 32 random bytes in the data directory, readable by its owner only.
+
+One key per mission, so that the same address is anonymised alike in every extract the mission
+sends out (extracts stay comparable with one another) and differently from any other mission.
+The key is made on first use; a key file of the wrong size, or that others may read, is refused.
+"""
 
 from __future__ import annotations
 
 import os
-import re
+import secrets
+import stat
 from pathlib import Path
 
-from cyberpeace.share.cryptopan import KEY_BYTES, CryptoPanKeyError
+from cyberpeace.share.cryptopan import KEY_BYTES, CryptoPAn
 
-KEY_DIR = "cryptopan"
-_MISSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+class KeyFileError(ValueError):
+    """A key file that cannot be used as it is."""
 
 
 def key_path(data_dir: Path, mission_id: str) -> Path:
-    """Where the key of ``mission_id`` lives under ``data_dir``."""
-    if not _MISSION_ID.match(mission_id):
-        raise ValueError(f"mission id not usable as a key file name: {mission_id!r}")
-    return Path(data_dir) / KEY_DIR / f"{mission_id}.key"
+    return data_dir / "keys" / f"cryptopan-{mission_id}.key"
 
 
 def mission_key(data_dir: Path, mission_id: str) -> bytes:
-    """The mission's key: loaded if present, else generated with os.urandom and stored 0600."""
+    """The mission's key, made (mode 0600, in a 0700 folder) if there is none yet."""
     path = key_path(data_dir, mission_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_bytes()
-        if len(key) != KEY_BYTES:
-            raise CryptoPanKeyError(
-                f"Crypto-PAn key file {path} holds {len(key)} bytes, expected {KEY_BYTES}"
-            ) from None
-        return key
-    key = os.urandom(KEY_BYTES)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use that one
+            return read_key(path)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(KEY_BYTES))
+    return read_key(path)
+
+
+def read_key(path: Path) -> bytes:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileError(
+            f"key file {path} may be read by others (mode {mode:04o}); make it 0600 or remove it"
+        )
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise KeyFileError(f"key file {path} holds {len(key)} bytes; a Crypto-PAn key is 32")
     return key
+
+
+def mission_cryptopan(data_dir: Path, mission_id: str) -> CryptoPAn:
+    return CryptoPAn(mission_key(data_dir, mission_id))

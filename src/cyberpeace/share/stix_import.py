@@ -16,15 +16,14 @@ from datetime import datetime
 from pathlib import Path
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cyberpeace.share.stix_bundle import BundleError, Parsed, read_bundle_file
 from cyberpeace.share.stix_validate import ObjectError
 from cyberpeace.store import audit
 from cyberpeace.store.database import Store
+from cyberpeace.store.indicators import upsert_indicator
 from cyberpeace.store.stix_objects import NewObject, add_objects
-from cyberpeace.store.tables import IndicatorRow
 
 INTAKE = "mission"
 UNMARKED_TLP = "TLP:AMBER"  # an unmarked indicator is kept as restricted until an analyst says
@@ -108,19 +107,15 @@ def _indicator(session: Session, obj: NewObject) -> bool:
         return False
     else:
         kind = _KINDS[sco]
-    source = body.get("created_by_ref") or "stix-import"
-    row = session.scalars(
-        select(IndicatorRow).where(
-            IndicatorRow.kind == kind, IndicatorRow.value == value, IndicatorRow.source == source
-        )
-    ).first()
-    if row is None:
-        row = IndicatorRow(kind=kind, value=value, source=source)
-        session.add(row)
-    row.tlp = obj.tlp or UNMARKED_TLP
-    row.valid_from = _when(body["valid_from"])
-    row.valid_until = _when(body["valid_until"]) if "valid_until" in body else None
-    session.flush()
+    upsert_indicator(
+        session,
+        kind=kind,
+        value=value,
+        source=body.get("created_by_ref") or "stix-import",
+        tlp=obj.tlp or UNMARKED_TLP,
+        valid_from=_when(body["valid_from"]),
+        valid_until=_when(body["valid_until"]) if "valid_until" in body else None,
+    )
     return True
 
 

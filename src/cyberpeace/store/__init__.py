@@ -37,6 +37,7 @@ from cyberpeace.store.incidents import (
     list_incidents,
     share_incident,
 )
+from cyberpeace.store.misp_events import MispEventRow
 from cyberpeace.store.parties import (
     get_party,
     get_safe_area,
@@ -57,6 +58,7 @@ __all__ = [
     "Forbidden",
     "IncidentDraft",
     "InvalidTransition",
+    "MispEventRow",
     "NotFound",
     "Store",
     "TaxiiCursorRow",
