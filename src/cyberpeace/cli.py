@@ -11,6 +11,7 @@ import typer
 
 from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
+from cyberpeace.report.report_cli import report_app
 
 app = typer.Typer(
     help="cyberpeace: operations platform of a cyber peacekeeping mission.", no_args_is_help=True
@@ -31,6 +32,7 @@ app.add_typer(flows_app, name="flows")
 flows_app.add_typer(query_app, name="query")
 stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
 app.add_typer(stix_app, name="stix")
+app.add_typer(report_app, name="report")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

@@ -49,7 +49,14 @@ def column_chart(
     for index, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)):
         height = PLOT_HEIGHT * value / highest
         bars.append(
-            Bar(10 + index * step + 1, PLOT_TOP + PLOT_HEIGHT - height, step - 2, height, label, text)
+            Bar(
+                10 + index * step + 1,
+                PLOT_TOP + PLOT_HEIGHT - height,
+                step - 2,
+                height,
+                label,
+                text,
+            )
         )
     top = max(zip(values, shown, strict=True), default=(0.0, "0"))[1]
     first, last = (labels[0], labels[-1]) if labels else ("", "")
