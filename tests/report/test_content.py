@@ -13,13 +13,14 @@ from cyberpeace.report import (
     situation_report,
     verification_report,
 )
-from cyberpeace.store import Forbidden, NotFound, Store, Viewer
-from tests.report.cases import AMBER_NOTE, RED_NOTE, RED_SUMMARY, Case
+from cyberpeace.store import Forbidden, IncidentDraft, NotFound, Store, Viewer, create_incident
+from tests.report.cases import AMBER_NOTE, RED_NOTE, RED_SUMMARY, T0, Case
 from tests.web.seed import HOSPITAL_TARGET, REFLECTION_SUMMARY
 
 STAFF = Viewer("staff", name="duty-officer")
 MISSION = "Cyber Observer Mission"
 DAY = ("2026-11-24", "2026-11-25")
+HOSTILE = 'Ping "flood" </style><script>alert(1)</script>\n@page { content: "x" }'
 
 
 def test_verification_report_holds_the_whole_case(store: Store, case: Case) -> None:
@@ -42,7 +43,8 @@ def test_verification_report_holds_the_whole_case(store: Store, case: Case) -> N
     term = next(f for f in report.findings if f.title.startswith("No hostile cyber operations"))
     assert term.reads == "likely breached"
     assert {e.sha256 for e in report.evidence} == set(case.hashes)
-    assert report.actions and report.actions[0].status in {"proposed", "approved"}
+    assert report.actions
+    assert report.actions[0].status in {"proposed", "approved"}
     for text in (
         f"Verification report: incident {case.amber}",
         REFLECTION_SUMMARY,
@@ -65,7 +67,8 @@ def test_verification_report_holds_the_whole_case(store: Store, case: Case) -> N
         ("unattributed", "arcadia"),
     }
     assert html.count('class="flow"') == 3
-    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    assert "<script" not in html
+    assert "http://" not in html.replace("http://www.w3.org", "")
 
 
 def test_a_note_marked_red_stays_out_of_an_amber_report(store: Store, case: Case) -> None:
@@ -113,8 +116,10 @@ def test_situation_for_staff_holds_every_incident_of_the_period(store: Store, ca
         )
     assert {i.id for i in report.incidents} == {case.amber, case.green, case.red}
     assert report.tlp == "TLP:RED"
-    assert report.rate_chart.bars and not report.rate_chart.empty
-    assert later.incidents == [] and later.tlp == "TLP:CLEAR"
+    assert report.rate_chart.bars
+    assert not report.rate_chart.empty
+    assert later.incidents == []
+    assert later.tlp == "TLP:CLEAR"
     assert "No incidents in this period" in report_html(later)
 
 
@@ -138,6 +143,18 @@ def test_refusals_name_the_problem(store: Store, case: Case) -> None:
             verification_report(session, reader_for(STAFF, "green"), case.amber, mission="m")
         with pytest.raises(NotFound, match="no incident 999999"):
             verification_report(session, reader_for(STAFF), 999_999, mission="m")
+        hostile = create_incident(
+            session,
+            STAFF,
+            IncidentDraft(HOSTILE, "arcadia", "low", T0, T0, "TLP:CLEAR", summary=HOSTILE),
+        )
+        html = report_html(
+            verification_report(session, reader_for(STAFF), hostile.id, mission=HOSTILE)
+        )
+    assert "<script>" not in html
+    assert "</style><" not in html
+    assert "&lt;/style&gt;&lt;script&gt;" in html
+    assert "\\3c /style\\3e \\3c script\\3e " in html  # the page margin's CSS string
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ class Policy:
     clearance: dict[str, str]  # role -> the highest TLP that role reads
     timeline: dict[str, TimelineLabel | None]  # audit action -> label; None: left out
     limits: Limits
+    tlp_colours: dict[str, str]  # red, amber, green, clear -> text colour on black
 
 
 @cache
@@ -44,4 +45,5 @@ def policy() -> Policy:
         str(action): None if entry.get("skip") else TimelineLabel(entry["kind"], entry["label"])
         for action, entry in raw["timeline"].items()
     }
-    return Policy(clearance, timeline, Limits(**raw["limits"]))
+    colours = {str(name): str(colour) for name, colour in raw["tlp_colours"].items()}
+    return Policy(clearance, timeline, Limits(**raw["limits"]), colours)

@@ -32,7 +32,7 @@ class Reader:
     @property
     def label(self) -> str:
         who = "mission staff" if self.viewer.is_staff else f"party {self.viewer.party_id}"
-        return f"{who}, cleared to {self.tlp}"
+        return f"{who}, reading up to {self.tlp}"
 
 
 def parse_tlp(text: str) -> str:

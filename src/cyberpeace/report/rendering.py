@@ -13,10 +13,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from cyberpeace.report.content import Report
+from cyberpeace.report.policy import policy
 from cyberpeace.web.routes import TLP_MEANING, tlp_colour, utc
 
-# FIRST TLP 2.0, "Colour-coding": the label's text colour (on a black background).
-TLP_COLOURS = {"red": "#FF2B2B", "amber": "#FFC000", "green": "#33FF00", "clear": "#FFFFFF"}
 _CSS_PLAIN = frozenset(" .,:;-_/()#+!?'")
 
 
@@ -45,7 +44,7 @@ def environment() -> Environment:
     env.filters["tlp_colour"] = tlp_colour
     env.filters["css_string"] = css_string
     env.globals["tlp_meaning"] = TLP_MEANING
-    env.globals["tlp_colours"] = TLP_COLOURS
+    env.globals["tlp_colours"] = policy().tlp_colours
     return env
 
 
