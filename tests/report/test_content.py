@@ -115,6 +115,8 @@ def test_situation_for_staff_holds_every_incident_of_the_period(store: Store, ca
             session, reader_for(STAFF), parse_period("2026-11-25", "2026-11-26"), mission="m"
         )
     assert {i.id for i in report.incidents} == {case.amber, case.green, case.red}
+    assert report.findings, "the ceasefire term engaged by the attack on the hospital"
+    assert all(f.level != "cannot tell" for f in report.findings)
     assert report.tlp == "TLP:RED"
     assert report.rate_chart.bars
     assert not report.rate_chart.empty

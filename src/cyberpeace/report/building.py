@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -72,7 +73,9 @@ def situation_report(
     truncated = len(rows) > limit
     rows = [r for r in rows[:limit] if reader.admits(r.tlp)]
     rows.sort(key=lambda r: (r.first_seen, r.id))
-    cases = [case_items(session, reader, r, period) for r in rows]
+    # A situation names what the law engine found; what it cannot yet tell stays in each
+    # incident's verification report.
+    cases = [_told(case_items(session, reader, r, period)) for r in rows]
     detections = detections_in(rows, period)
     severities = Counter(r.severity for r in rows)
     by_severity = ", ".join(f"{severities[s]} {s}" for s in reversed(SEVERITIES) if severities[s])
@@ -102,6 +105,10 @@ def situation_report(
         cases,
         detections,
     )
+
+
+def _told(case: CaseItems) -> CaseItems:
+    return replace(case, findings=[f for f in case.findings if f.level != "cannot tell"])
 
 
 def _victim(row: IncidentRow) -> str:
