@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,7 +130,7 @@ def _counts(cases: Sequence[CaseItems], detections: Sequence[DetectionRow]) -> l
 
 def _report(
     session: Session,
-    kind: str,
+    kind: Literal["verification", "situation"],
     title: str,
     mission: str,
     reader: Reader,
@@ -148,7 +149,7 @@ def _report(
     drawn = figures(detections, chart_from, chart_to, names)
     timeline = sorted((t for c in cases for t in c.timeline), key=lambda t: (t.at, t.incident_id))
     return Report(
-        kind="verification" if kind == "verification" else "situation",
+        kind=kind,
         title=title,
         mission=mission,
         reader=reader,
