@@ -1,4 +1,8 @@
-"""``cyberpeace report``: write a verification or situation report as HTML or PDF."""
+"""``cyberpeace report``: write a verification or situation report as HTML or PDF.
+
+The report machinery is imported when a command runs, so that every other command of the
+``cyberpeace`` CLI starts without it.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,23 @@ import getpass
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from cyberpeace.config import Settings
-from cyberpeace.report.building import situation_report, verification_report
-from cyberpeace.report.content import Report
-from cyberpeace.report.pdf import PdfError, html_to_pdf
-from cyberpeace.report.period import parse_period
-from cyberpeace.report.reader import Reader, ReportError, reader_for
-from cyberpeace.report.rendering import report_html
-from cyberpeace.store import SYSTEM, Forbidden, NotFound, Store, Viewer, get_party, open_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cyberpeace.report.content import Report
+    from cyberpeace.report.reader import Reader
+    from cyberpeace.store import Store, Viewer
 
 report_app = typer.Typer(
     help="Verification and situation reports, as HTML or PDF.", no_args_is_help=True
 )
-Build = Callable[[Session, Reader, str], Report]  # (session, reader, mission name)
+Build = Callable[["Session", "Reader", str], "Report"]  # (session, reader, mission name)
 FORMATS = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
 
 Out = Annotated[Path, typer.Option("--out", help="FILE.pdf or FILE.html: the format follows.")]
@@ -57,6 +60,8 @@ def _mission(settings: Settings) -> str:
 
 
 def _viewer(store: Store, party: str | None) -> Viewer:
+    from cyberpeace.store import SYSTEM, Viewer, get_party
+
     if party is None:
         return Viewer("staff", name=f"cli:{getpass.getuser()}")
     with store.session() as session:
@@ -66,6 +71,9 @@ def _viewer(store: Store, party: str | None) -> Viewer:
 
 def _write(report: Report, out: Path) -> None:
     """Write atomically: a report that fails to render leaves no partial file behind."""
+    from cyberpeace.report.pdf import html_to_pdf
+    from cyberpeace.report.rendering import report_html
+
     kind = FORMATS[out.suffix.lower()]
     html = report_html(report)
     body = html_to_pdf(html) if kind == "PDF" else html.encode("utf-8")
@@ -80,6 +88,10 @@ def _write(report: Report, out: Path) -> None:
 
 
 def _run(out: Path, build: Build, party: str | None, tlp: str | None, settings: Settings) -> None:
+    from cyberpeace.report.pdf import PdfError
+    from cyberpeace.report.reader import ReportError, reader_for
+    from cyberpeace.store import Forbidden, NotFound, open_store
+
     if out.suffix.lower() not in FORMATS:
         raise _fail(f"--out {out}: name a .pdf or .html file", 2)
     if not out.parent.is_dir():
@@ -108,6 +120,8 @@ def report_incident(
     data_dir: DataDir = None,
 ) -> None:
     """The verification report of one incident: timeline, map, charts, findings, evidence."""
+    from cyberpeace.report.building import verification_report
+
     _run(
         out,
         lambda session, reader, mission: verification_report(
@@ -130,6 +144,10 @@ def report_situation(
     data_dir: DataDir = None,
 ) -> None:
     """The mission's situation over a period: every incident active in it the reader may read."""
+    from cyberpeace.report.building import situation_report
+    from cyberpeace.report.period import parse_period
+    from cyberpeace.report.reader import ReportError
+
     try:
         period = parse_period(since, until)
     except ReportError as exc:
