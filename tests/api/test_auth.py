@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import update
 
 from cyberpeace.api.routes import router
+from cyberpeace.report.routes import router as report_router
 from cyberpeace.store import Store
 from cyberpeace.store.tables import TokenRow
 from tests.api.conftest import API, TestClient, Tokens, counts
@@ -41,6 +42,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/actions/1", None),
     ("POST", "/actions/1/approve", {"reason": "ok"}),
     ("POST", "/actions/1/reject", {"reason": "no"}),
+    ("GET", "/reports/incidents/1", None),
+    ("GET", "/reports/situation?since=2026-11-24&until=2026-11-25", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 TEMPLATES = {
@@ -63,6 +66,8 @@ TEMPLATES = {
     ("GET", "/actions/{action_id}"),
     ("POST", "/actions/{action_id}/approve"),
     ("POST", "/actions/{action_id}/reject"),
+    ("GET", "/reports/incidents/{incident_id}"),
+    ("GET", "/reports/situation"),
 }
 
 
@@ -70,7 +75,7 @@ def test_the_tables_cover_every_api_route() -> None:
     """A new route must be added to ROUTES (and so to every matrix built on it)."""
     found = {
         (method, route.path.removeprefix(API))
-        for route in router.routes
+        for route in [*router.routes, *report_router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
