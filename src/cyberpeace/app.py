@@ -15,6 +15,7 @@ from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
 from cyberpeace.investigate.routes import router as investigate_router
 from cyberpeace.mission import Mandate, load_mandate
+from cyberpeace.report.routes import router as report_router
 from cyberpeace.share.taxii_routes import mount_taxii
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
 from cyberpeace.web.patterns_routes import router as patterns_console_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.default_tlp = mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
     _add_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(report_router)
     app.include_router(console_router)
     mount_taxii(app)
     app.include_router(investigate_router)

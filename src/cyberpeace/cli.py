@@ -13,6 +13,7 @@ from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.investigate.attribution_cli import attribution_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
+from cyberpeace.report.report_cli import report_app
 from cyberpeace.share.flows_cli import flows_anonymise, flows_extract
 from cyberpeace.share.misp_cli import misp_app
 from cyberpeace.share.taxii_cli import taxii_app
@@ -42,6 +43,7 @@ app.add_typer(taxii_app, name="taxii")
 flows_app.command("extract")(flows_extract)
 flows_app.command("anonymise")(flows_anonymise)
 app.add_typer(misp_app, name="misp")
+app.add_typer(report_app, name="report")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from cyberpeace.api.routes import router
 from cyberpeace.investigate.routes import router as investigate_router
+from cyberpeace.report.routes import router as report_router
 from cyberpeace.store import Store
 from cyberpeace.store.tables import TokenRow
 from tests.api.conftest import API, TestClient, Tokens, counts
@@ -47,6 +48,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/incidents/1/attributions/technical", None),
     ("PUT", "/attributions/1", {"candidate": "x", "confidence": "low", "bases": []}),
     ("GET", "/patterns", None),
+    ("GET", "/reports/incidents/1", None),
+    ("GET", "/reports/situation?since=2026-11-24&until=2026-11-25", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 TEMPLATES = {
@@ -74,6 +77,8 @@ TEMPLATES = {
     ("POST", "/incidents/{incident_id}/attributions/technical"),
     ("PUT", "/attributions/{attribution_id}"),
     ("GET", "/patterns"),
+    ("GET", "/reports/incidents/{incident_id}"),
+    ("GET", "/reports/situation"),
 }
 
 
@@ -81,7 +86,7 @@ def test_the_tables_cover_every_api_route() -> None:
     """A new route must be added to ROUTES (and so to every matrix built on it)."""
     found = {
         (method, route.path.removeprefix(API))
-        for route in [*router.routes, *investigate_router.routes]
+        for route in [*router.routes, *investigate_router.routes, *report_router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
