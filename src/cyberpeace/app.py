@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from cyberpeace import __version__
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
+from cyberpeace.correlation.correlation_routes import router as correlation_router
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
 from cyberpeace.web.routes import router as console_router
@@ -49,6 +50,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.default_tlp = mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
     _add_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(correlation_router)
     app.include_router(console_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

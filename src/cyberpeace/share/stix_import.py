@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from cyberpeace.share.stix_bundle import BundleError, Parsed, read_bundle_file
 from cyberpeace.share.stix_validate import ObjectError
 from cyberpeace.store import audit
+from cyberpeace.store.correlation_tables import IndicatorStixRow
 from cyberpeace.store.database import Store
 from cyberpeace.store.stix_objects import NewObject, add_objects
 from cyberpeace.store.tables import IndicatorRow
@@ -121,6 +122,7 @@ def _indicator(session: Session, obj: NewObject) -> bool:
     row.valid_from = _when(body["valid_from"])
     row.valid_until = _when(body["valid_until"]) if "valid_until" in body else None
     session.flush()
+    session.merge(IndicatorStixRow(indicator_id=row.id, stix_id=obj.id))
     return True
 
 
