@@ -87,7 +87,7 @@ class AddressSpace:
         first_high, first_low = mask(high, low, length)
         last_high, last_low = last_address(high, low, length)
         queries, found = [EMPTY], [EMPTY]
-        for i in np.flatnonzero(length < 128):
+        for i in np.flatnonzero((length >= 0) & (length < 128)):
             left, right = self._range(
                 first_high[i], first_low[i], last_high[i], last_low[i], int(length[i])
             )

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cyberpeace.correlation.index import HOLDS, INSIDE, Correlated, CorrelationIndex
+from cyberpeace.correlation.indicator_kinds import normalise
 from cyberpeace.correlation.ranking import Ranked, rank
 from cyberpeace.store.access import Viewer
 from cyberpeace.store.correlation_tables import IncidentIndicatorRow, IndicatorStixRow
@@ -111,13 +112,14 @@ def _intelligence(
     out = []
     for ident in ids:
         row = indicators[ident]
+        theirs = normalise(row.kind, row.value)[1]  # it was indexed, so it normalises
         picked = ranked.matches_of(positions[ident])
         shared = sorted(
             {
                 SharedValue(
                     own[int(found.own.row[ranked.matches.query[p]])].kind,
                     own[int(found.own.row[ranked.matches.query[p]])].value,
-                    row.value,
+                    theirs,
                     RELATIONS[int(ranked.matches.relation[p])],
                 )
                 for p in picked

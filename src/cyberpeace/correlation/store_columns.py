@@ -31,10 +31,10 @@ def _kind_case() -> str:
 def incident_columns(session: Session, after: int = 0) -> Columns:
     """The rows of ``incident_indicators`` with an id above ``after``."""
     # The CASE is built from the kinds data file, never from input.
+    columns = f"id, incident_id, {_kind_case()}, key, COALESCE(net_high, 0), COALESCE(net_low, 0)"
     query = text(
-        f"SELECT id, incident_id, {_kind_case()}, key, COALESCE(net_high, 0), "
-        "COALESCE(net_low, 0), COALESCE(prefix_len, -1) FROM incident_indicators "
-        "WHERE id > :after ORDER BY id"  # noqa: S608
+        f"SELECT {columns}, COALESCE(prefix_len, -1) FROM incident_indicators "  # noqa: S608
+        "WHERE id > :after ORDER BY id"
     )
     result = session.execute(query, {"after": after})
     parts = []
