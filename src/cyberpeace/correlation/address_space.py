@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from cyberpeace.correlation.keys import last_address, mask, pair_key
+from cyberpeace.correlation.keys import masks, pair_key
 from cyberpeace.correlation.postings import Postings
 
 U64 = NDArray[np.uint64]
@@ -35,6 +35,8 @@ class Group:
     length: int
     postings: Postings  # pair keys of this group's networks -> positions in ``rows``
     rows: I64  # the side's rows in this group
+    high_mask: np.uint64
+    low_mask: np.uint64
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class AddressSpace:
         for size in np.unique(length[networks]):
             rows = networks[length[networks] == size]
             keys = pair_key(high[rows], low[rows], int(size))
-            groups.append(Group(int(size), Postings.build(keys), rows))
+            groups.append(Group(int(size), Postings.build(keys), rows, *masks(int(size))))
         order = networks[np.lexsort((low[networks], high[networks]))]
         return cls(high, low, length, tuple(groups), order, high[order], low[order])
 
@@ -70,7 +72,7 @@ class AddressSpace:
             chosen = np.flatnonzero(length > group.length if strict else length >= group.length)
             if len(chosen) == 0:
                 continue
-            net_high, net_low = mask(high[chosen], low[chosen], group.length)
+            net_high, net_low = high[chosen] & group.high_mask, low[chosen] & group.low_mask
             query, position = group.postings.lookup(pair_key(net_high, net_low, group.length))
             rows = group.rows[position]
             same = (self.high[rows] == net_high[query]) & (self.low[rows] == net_low[query])
@@ -84,12 +86,15 @@ class AddressSpace:
         One pair of ``searchsorted`` calls per query prefix: they are the few prefixes of one
         incident, not a batch of telemetry.
         """
-        first_high, first_low = mask(high, low, length)
-        last_high, last_low = last_address(high, low, length)
         queries, found = [EMPTY], [EMPTY]
         for i in np.flatnonzero((length >= 0) & (length < 128)):
+            high_mask, low_mask = masks(int(length[i]))
             left, right = self._range(
-                first_high[i], first_low[i], last_high[i], last_low[i], int(length[i])
+                high[i] & high_mask,
+                low[i] & low_mask,
+                high[i] | ~high_mask,
+                low[i] | ~low_mask,
+                int(length[i]),
             )
             rows = self.sorted_rows[left:right]
             rows = rows[self.length[rows] > length[i]]

@@ -8,9 +8,9 @@ intelligence, and learns nothing about the rest, not even how many there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cyberpeace.correlation.index import HOLDS, INSIDE, Correlated, CorrelationIndex
 from cyberpeace.correlation.indicator_kinds import normalise
-from cyberpeace.correlation.ranking import Ranked, rank
+from cyberpeace.correlation.ranking import rank
 from cyberpeace.store.access import Viewer
 from cyberpeace.store.correlation_tables import IncidentIndicatorRow, IndicatorStixRow
 from cyberpeace.store.incidents import get_incident
@@ -27,7 +27,6 @@ from cyberpeace.store.tables import IncidentRow, IncidentShareRow, IndicatorRow
 RELATIONS = {0: "same", INSIDE: "inside", HOLDS: "holds"}  # theirs is inside / holds ours
 CHUNK = 500
 WITHHELD_TLP = "TLP:RED"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,20 +72,25 @@ def correlations_of(
     found = index.correlate(incident_id)
     ranked = rank(index.incidents, found.own, found.incidents)
     chosen = _visible(session, viewer, ranked.members, limit)
-    positions = {int(m): i for i, m in enumerate(ranked.members)}
-    incidents = {r.id: r for r in _chunked(session, IncidentRow, IncidentRow.id, chosen)}
-    pairs = [(m, ranked.matches_of(positions[m])) for m in chosen]
-    rows = _values(session, found.own.row, index.incidents.columns.row, ranked, pairs)
-    links = [
-        IncidentLink(
-            m,
-            incidents[m].title,
-            incidents[m].party_id,
-            round(float(ranked.scores[positions[m]]), 4),
-            _shared(rows, found.own.row, index.incidents.columns.row, ranked, picked),
-        )
-        for m, picked in pairs
-    ]
+    rank_of = {int(m): i for i, m in enumerate(ranked.members)}
+    picked = {m: ranked.matches_of(rank_of[m]) for m in chosen}
+    side_rows = index.incidents.columns.row
+    wanted = {int(r) for r in found.own.row}
+    for positions in picked.values():
+        wanted.update(int(r) for r in side_rows[ranked.matches.row[positions]])
+    values = _by_id(session, wanted, IncidentIndicatorRow.kind, IncidentIndicatorRow.value)
+    incidents = _by_id(session, chosen, IncidentRow.title, IncidentRow.party_id)
+    links = []
+    for m in chosen:
+        shared = set()
+        for p in picked[m]:
+            ours = values[int(found.own.row[ranked.matches.query[p]])]
+            theirs = values[int(side_rows[ranked.matches.row[p]])]
+            relation = RELATIONS[int(ranked.matches.relation[p])]
+            shared.add(SharedValue(ours[0], ours[1], theirs[1], relation))
+        title, party = incidents[m]
+        score = round(float(ranked.scores[rank_of[m]]), 4)
+        links.append(IncidentLink(m, title, party, score, sorted(shared, key=_order)))
     return Correlations(incident_id, links, _intelligence(session, viewer, index, found, limit))
 
 
@@ -94,81 +98,56 @@ def _intelligence(
     session: Session, viewer: Viewer, index: CorrelationIndex, found: Correlated, limit: int
 ) -> list[IntelligenceLink]:
     ranked = rank(index.intelligence, found.own, found.intelligence)
-    ids = [int(m) for m in ranked.members]
-    indicators = {r.id: r for r in _chunked(session, IndicatorRow, IndicatorRow.id, ids)}
-    if not viewer.is_staff:
-        ids = [i for i in ids if indicators[i].tlp != WITHHELD_TLP]
-    ids = ids[:limit]
+    rank_of = {int(m): i for i, m in enumerate(ranked.members)}
+    rows = _by_id(
+        session,
+        rank_of,
+        IndicatorRow.kind,
+        IndicatorRow.value,
+        IndicatorRow.source,
+        IndicatorRow.tlp,
+    )
+    ids = [i for i in rank_of if viewer.is_staff or rows[i][3] != WITHHELD_TLP][:limit]
     stix: dict[int, list[str]] = {i: [] for i in ids}
-    for link in _chunked(session, IndicatorStixRow, IndicatorStixRow.indicator_id, ids):
-        stix[link.indicator_id].append(link.stix_id)
-    own = {
-        r.id: r
-        for r in _chunked(
-            session, IncidentIndicatorRow, IncidentIndicatorRow.id, [int(x) for x in found.own.row]
+    for start in range(0, len(ids), CHUNK):
+        query = select(IndicatorStixRow.indicator_id, IndicatorStixRow.stix_id).where(
+            IndicatorStixRow.indicator_id.in_(ids[start : start + CHUNK])
         )
-    }
-    positions = {int(m): i for i, m in enumerate(ranked.members)}
+        for ident, stix_id in session.execute(query):
+            stix[ident].append(stix_id)
+    own = _by_id(
+        session,
+        [int(r) for r in found.own.row],
+        IncidentIndicatorRow.kind,
+        IncidentIndicatorRow.value,
+    )
     out = []
     for ident in ids:
-        row = indicators[ident]
-        theirs = normalise(row.kind, row.value)[1]  # it was indexed, so it normalises
-        picked = ranked.matches_of(positions[ident])
-        shared = sorted(
-            {
-                SharedValue(
-                    own[int(found.own.row[ranked.matches.query[p]])].kind,
-                    own[int(found.own.row[ranked.matches.query[p]])].value,
-                    theirs,
-                    RELATIONS[int(ranked.matches.relation[p])],
-                )
-                for p in picked
-            },
-            key=lambda s: (s.kind, s.ours),
-        )
+        kind, value, source, tlp = rows[ident]
+        theirs = normalise(kind, value)[1]  # it was indexed, so it normalises
+        shared = set()
+        for p in ranked.matches_of(rank_of[ident]):
+            our_kind, ours = own[int(found.own.row[ranked.matches.query[p]])]
+            relation = RELATIONS[int(ranked.matches.relation[p])]
+            shared.add(SharedValue(our_kind, ours, theirs, relation))
+        score = round(float(ranked.scores[rank_of[ident]]), 4)
         out.append(
             IntelligenceLink(
                 ident,
-                row.kind,
-                row.value,
-                row.source,
-                row.tlp,
-                round(float(ranked.scores[positions[ident]]), 4),
+                kind,
+                value,
+                source,
+                tlp,
+                score,
                 sorted(stix[ident]),
-                shared,
+                sorted(shared, key=_order),
             )
         )
     return out
 
 
-def _values(
-    session: Session,
-    own_rows: np.ndarray,
-    side_rows: np.ndarray,
-    ranked: Ranked,
-    pairs: Sequence[tuple[int, np.ndarray]],
-) -> dict[int, IncidentIndicatorRow]:
-    wanted = {int(x) for x in own_rows}
-    for _, picked in pairs:
-        wanted.update(int(x) for x in side_rows[ranked.matches.row[picked]])
-    ids = sorted(wanted)
-    return {r.id: r for r in _chunked(session, IncidentIndicatorRow, IncidentIndicatorRow.id, ids)}
-
-
-def _shared(
-    rows: dict[int, IncidentIndicatorRow],
-    own_rows: np.ndarray,
-    side_rows: np.ndarray,
-    ranked: Ranked,
-    picked: np.ndarray,
-) -> list[SharedValue]:
-    out = set()
-    for p in picked:
-        ours = rows[int(own_rows[ranked.matches.query[p]])]
-        theirs = rows[int(side_rows[ranked.matches.row[p]])]
-        relation = RELATIONS[int(ranked.matches.relation[p])]
-        out.add(SharedValue(ours.kind, ours.value, theirs.value, relation))
-    return sorted(out, key=lambda s: (s.kind, s.ours, s.theirs))
+def _order(value: SharedValue) -> tuple[str, str, str]:
+    return (value.kind, value.ours, value.theirs)
 
 
 def _visible(session: Session, viewer: Viewer, ranked: np.ndarray, limit: int) -> list[int]:
@@ -176,12 +155,12 @@ def _visible(session: Session, viewer: Viewer, ranked: np.ndarray, limit: int) -
     members = [int(m) for m in ranked]
     if viewer.is_staff:
         return members[:limit]
+    shared = select(IncidentShareRow.incident_id).where(
+        IncidentShareRow.party_id == viewer.party_id
+    )
     out: list[int] = []
     for start in range(0, len(members), CHUNK):
         chunk = members[start : start + CHUNK]
-        shared = select(IncidentShareRow.incident_id).where(
-            IncidentShareRow.party_id == viewer.party_id
-        )
         seen = set(
             session.scalars(
                 select(IncidentRow.id).where(
@@ -196,13 +175,14 @@ def _visible(session: Session, viewer: Viewer, ranked: np.ndarray, limit: int) -
     return out[:limit]
 
 
-def _chunked(
-    session: Session, table: type[T], column: InstrumentedAttribute[int], ids: Iterable[int]
-) -> list[T]:
-    """Rows of ``table`` whose ``column`` is one of ``ids``, in bounded IN lists."""
-    wanted = list(ids)
-    out: list[T] = []
+def _by_id(
+    session: Session, ids: Iterable[int], *columns: InstrumentedAttribute[Any]
+) -> dict[int, tuple[Any, ...]]:
+    """Some columns of the rows with these ids (of the columns' table), in bounded IN lists."""
+    wanted = sorted(ids)
+    ident = columns[0].class_.id
+    out: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        out += list(session.scalars(select(table).where(column.in_(chunk))))
+        query = select(ident, *columns).where(ident.in_(wanted[start : start + CHUNK]))
+        out.update({row[0]: tuple(row[1:]) for row in session.execute(query)})
     return out

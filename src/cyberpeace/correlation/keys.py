@@ -98,25 +98,10 @@ def words_text(high: int, low: int, length: int) -> str:
     return str(address) if length == address.max_prefixlen else f"{address}/{length}"
 
 
-def mask(high: U64, low: U64, length: NDArray[np.integer] | int) -> tuple[U64, U64]:
-    """The networks of length ``length`` (0..128) that hold each ``(high, low)``."""
-    bits = np.broadcast_to(np.asarray(length, dtype=np.int64), high.shape)
-    return high & _top(np.clip(bits, 0, 64)), low & _top(np.clip(bits - 64, 0, 64))
-
-
-def last_address(high: U64, low: U64, length: NDArray[np.integer] | int) -> tuple[U64, U64]:
-    """The highest address of each network."""
-    bits = np.broadcast_to(np.asarray(length, dtype=np.int64), high.shape)
-    return high | ~_top(np.clip(bits, 0, 64)), low | ~_top(np.clip(bits - 64, 0, 64))
-
-
-def _top(bits: I64) -> U64:
-    """A word with its top ``bits`` (0..64) set, element-wise."""
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
-    shift = (64 - bits).astype(np.uint64)
-    # A shift by 64 is undefined in C: give bits == 0 its zero mask explicitly.
-    shifted = np.where(bits == 0, np.uint64(0), ones << np.minimum(shift, np.uint64(63)))
-    return np.where(bits == 64, ones, np.where(bits == 0, np.uint64(0), shifted)).astype(np.uint64)
+def masks(length: int) -> tuple[np.uint64, np.uint64]:
+    """The high and low words of the netmask of a /``length`` (0..128)."""
+    bits = ((1 << 128) - 1) ^ ((1 << (128 - length)) - 1)
+    return np.uint64(bits >> 64), np.uint64(bits & 0xFFFFFFFFFFFFFFFF)
 
 
 def pair_key(high: U64, low: U64, length: NDArray[np.integer] | int) -> U64:

@@ -39,10 +39,13 @@ def rank(side: Side, own: Columns, matches: Matches) -> Ranked:
     columns = side.columns
     member = columns.member[matches.row]
     # One match per (member, our value, their value): roles do not count twice.
-    pairs = np.stack(
-        [member, own.key[matches.query].view(np.int64), columns.key[matches.row].view(np.int64)]
-    )
-    _, first = np.unique(pairs, axis=1, return_index=True)
+    ours, theirs = own.key[matches.query], columns.key[matches.row]
+    order = np.lexsort((theirs, ours, member))
+    new_run = np.ones(len(order), dtype=np.bool_)
+    if len(order) > 1:
+        a, b = order[1:], order[:-1]
+        new_run[1:] = (member[a] != member[b]) | (ours[a] != ours[b]) | (theirs[a] != theirs[b])
+    first = order[new_run]
     matches = Matches(matches.query[first], matches.row[first], matches.relation[first])
     member = member[first]
     weights = np.array([kinds().weights[name] for name in kinds().names], dtype=np.float64)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cyberpeace.correlation.index import Columns
@@ -30,15 +30,18 @@ def _kind_case() -> str:
 
 def incident_columns(session: Session, after: int = 0) -> Columns:
     """The rows of ``incident_indicators`` with an id above ``after``."""
-    # The CASE is built from the kinds data file, never from input.
+    # The CASE is built from the kinds data file, never from input. The driver's own cursor
+    # gives plain tuples, which go straight into arrays without a Row object each.
+    marker = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
     columns = f"id, incident_id, {_kind_case()}, key, COALESCE(net_high, 0), COALESCE(net_low, 0)"
-    query = text(
+    query = (
         f"SELECT {columns}, COALESCE(prefix_len, -1) FROM incident_indicators "  # noqa: S608
-        "WHERE id > :after ORDER BY id"
+        f"WHERE id > {marker} ORDER BY id"
     )
-    result = session.execute(query, {"after": after})
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(query, (after,))
     parts = []
-    while chunk := result.fetchmany(CHUNK):
+    while chunk := cursor.fetchmany(CHUNK):
         table = np.array(chunk, dtype=np.int64).reshape(-1, 7)
         parts.append(
             Columns(
@@ -51,6 +54,7 @@ def incident_columns(session: Session, after: int = 0) -> Columns:
                 length=table[:, 6],
             )
         )
+    cursor.close()
     return Columns.concat(parts)
 
 
