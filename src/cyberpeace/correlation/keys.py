@@ -90,11 +90,12 @@ def network_words(text: str) -> tuple[int, int, int]:
 def words_text(high: int, low: int, length: int) -> str:
     """The canonical text of ``network_words``' result."""
     number = (high << 64) | low
-    if high == 0 and (low >> 32) == 0xFFFF:
-        address = ipaddress.ip_address(number & 0xFFFFFFFF)
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    if high == 0 and (low >> 32) == 0xFFFF and length >= 96:
+        address = ipaddress.IPv4Address(number & 0xFFFFFFFF)
         length -= 96
     else:
-        address = ipaddress.ip_address(number)
+        address = ipaddress.IPv6Address(number)  # ip_address(0) would be IPv4's 0.0.0.0
     return str(address) if length == address.max_prefixlen else f"{address}/{length}"
 
 
