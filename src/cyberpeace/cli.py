@@ -10,7 +10,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from cyberpeace.config import InsecureSettingsError, Settings
-from cyberpeace.correlation.correlate_cli import correlate_app
+from cyberpeace.correlation.correlate_cli import correlate
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 
 app = typer.Typer(
@@ -32,7 +32,7 @@ app.add_typer(flows_app, name="flows")
 flows_app.add_typer(query_app, name="query")
 stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
 app.add_typer(stix_app, name="stix")
-app.add_typer(correlate_app, name="correlate")
+app.command("correlate")(correlate)
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

@@ -1,4 +1,7 @@
-"""``cyberpeace correlate INCIDENT_ID [--json]``: an incident's correlations, as in the API."""
+"""``cyberpeace correlate INCIDENT_ID [--json]``: an incident's correlations, as in the API.
+
+One command rather than a group, registered with ``app.command("correlate")(correlate)``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,6 @@ from typing import Annotated
 
 import typer
 
-correlate_app = typer.Typer(help="Correlations of an incident.")
-
-
-@correlate_app.callback(invoke_without_command=True)
 def correlate(
     incident_id: Annotated[int, typer.Argument(help="The incident.", min=1)],
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON.")] = False,
