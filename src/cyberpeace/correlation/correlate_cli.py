@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+
 def correlate(
     incident_id: Annotated[int, typer.Argument(help="The incident.", min=1)],
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON.")] = False,
