@@ -75,8 +75,9 @@ def correlations_of(
     rank_of = {int(m): i for i, m in enumerate(ranked.members)}
     picked = {m: ranked.matches_of(rank_of[m]) for m in chosen}
     side_rows = index.incidents.columns.row
-    wanted = {int(r) for r in found.own.row}
+    wanted: set[int] = set()  # only the rows shown: a large incident has thousands of its own
     for positions in picked.values():
+        wanted.update(int(r) for r in found.own.row[ranked.matches.query[positions]])
         wanted.update(int(r) for r in side_rows[ranked.matches.row[positions]])
     values = _by_id(session, wanted, IncidentIndicatorRow.kind, IncidentIndicatorRow.value)
     incidents = _by_id(session, chosen, IncidentRow.title, IncidentRow.party_id)
@@ -115,12 +116,9 @@ def _intelligence(
         )
         for ident, stix_id in session.execute(query):
             stix[ident].append(stix_id)
-    own = _by_id(
-        session,
-        [int(r) for r in found.own.row],
-        IncidentIndicatorRow.kind,
-        IncidentIndicatorRow.value,
-    )
+    shown = [ranked.matches_of(rank_of[ident]) for ident in ids]
+    mine = {int(found.own.row[ranked.matches.query[p]]) for picked in shown for p in picked}
+    own = _by_id(session, mine, IncidentIndicatorRow.kind, IncidentIndicatorRow.value)
     out = []
     for ident in ids:
         kind, value, source, tlp = rows[ident]
