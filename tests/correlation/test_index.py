@@ -163,7 +163,7 @@ def _brute_force_intelligence(session: Session, incident_id: int) -> set[tuple[o
 
 
 @settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

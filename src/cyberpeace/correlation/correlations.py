@@ -88,6 +88,8 @@ def correlations_of(
             ours = values[int(found.own.row[ranked.matches.query[p]])]
             theirs = values[int(side_rows[ranked.matches.row[p]])]
             relation = RELATIONS[int(ranked.matches.relation[p])]
+            if relation == "same" and ours != theirs:
+                continue  # two values whose 64-bit keys collide: not the same value
             shared.add(SharedValue(ours[0], ours[1], theirs[1], relation))
         title, party = incidents[m]
         score = round(float(ranked.scores[rank_of[m]]), 4)
@@ -127,6 +129,8 @@ def _intelligence(
         for p in ranked.matches_of(rank_of[ident]):
             our_kind, ours = own[int(found.own.row[ranked.matches.query[p]])]
             relation = RELATIONS[int(ranked.matches.relation[p])]
+            if relation == "same" and ours != theirs:
+                continue  # two values whose 64-bit keys collide: not the same value
             shared.add(SharedValue(our_kind, ours, theirs, relation))
         score = round(float(ranked.scores[rank_of[ident]]), 4)
         out.append(
