@@ -25,7 +25,7 @@ class Postings:
     @classmethod
     def build(cls, keys: U64) -> Postings:
         """The postings of ``keys[i]`` for every position ``i``."""
-        order = np.argsort(keys, kind="stable").astype(np.int64)
+        order = np.argsort(keys).astype(np.int64)  # the order of rows within a key is free
         ordered = keys[order]
         if len(ordered) == 0:
             return cls(ordered, np.zeros(1, dtype=np.int64), order)
