@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from cyberpeace import __version__
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
+from cyberpeace.correlation.correlation_routes import router as correlation_router
 from cyberpeace.investigate.routes import router as investigate_router
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.report.routes import router as report_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.include_router(api_router)
     app.include_router(report_router)
+    app.include_router(correlation_router)
     app.include_router(console_router)
     mount_taxii(app)
     app.include_router(investigate_router)

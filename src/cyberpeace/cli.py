@@ -10,6 +10,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from cyberpeace.config import InsecureSettingsError, Settings
+from cyberpeace.correlation.correlate_cli import correlate
 from cyberpeace.investigate.attribution_cli import attribution_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
@@ -44,6 +45,7 @@ flows_app.command("extract")(flows_extract)
 flows_app.command("anonymise")(flows_anonymise)
 app.add_typer(misp_app, name="misp")
 app.add_typer(report_app, name="report")
+app.command("correlate")(correlate)
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cyberpeace.share.stix_bundle import BundleError, Parsed, read_bundle_file
 from cyberpeace.share.stix_validate import ObjectError
 from cyberpeace.store import audit
+from cyberpeace.store.correlation_tables import IndicatorStixRow
 from cyberpeace.store.database import Store
 from cyberpeace.store.indicators import upsert_indicator
 from cyberpeace.store.stix_objects import NewObject, add_objects
@@ -107,7 +108,7 @@ def _indicator(session: Session, obj: NewObject) -> bool:
         return False
     else:
         kind = _KINDS[sco]
-    upsert_indicator(
+    row = upsert_indicator(
         session,
         kind=kind,
         value=value,
@@ -116,6 +117,8 @@ def _indicator(session: Session, obj: NewObject) -> bool:
         valid_from=_when(body["valid_from"]),
         valid_until=_when(body["valid_until"]) if "valid_until" in body else None,
     )
+    session.flush()
+    session.merge(IndicatorStixRow(indicator_id=row.id, stix_id=obj.id))
     return True
 
 

@@ -2,7 +2,8 @@
 
 A new episode becomes a detection (``add_detection``) filed into an incident
 (``file_detection``: the open incident on the same target, or a new one); a grown episode
-updates its detection (``update_detection``) and widens the incident that holds it. Every change
+updates its detection (``update_detection``) and widens the incident that holds it. The
+detection's sources and target become the incident's indicators (``correlation``). Every change
 goes through those functions, so each leaves its audit entry in the same transaction.
 """
 
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from cyberpeace.detect.reported import DetectionUpdate
 from cyberpeace.store.database import Store
 from cyberpeace.store.detections import add_detection, update_detection
 from cyberpeace.store.incidents import file_detection
+from cyberpeace.store.tables import DetectionRow, IncidentRow
 
 REMEMBERED = 10_000  # episodes whose detection id is kept; an older one is recorded anew
 
@@ -27,6 +32,7 @@ class DetectionRecorder:
         self.tlp = tlp
         self.sensor = sensor
         self._rows: OrderedDict[int, int] = OrderedDict()  # episode -> detection id
+        self._correlator: Any = None  # the intelligence index, made on first use
 
     def __call__(self, updates: Sequence[DetectionUpdate]) -> None:
         stored: dict[int, int] = {}
@@ -37,10 +43,22 @@ class DetectionRecorder:
                     row = add_detection(session, update.detection, sensor=self.sensor)
                 else:
                     row = update_detection(session, known, update.detection)
-                file_detection(session, row, tlp=self.tlp)
+                incident = file_detection(session, row, tlp=self.tlp)
+                if incident is not None:
+                    self._observe(session, row, incident)
                 stored[update.episode] = row.id
         for episode, row_id in stored.items():  # only once the transaction committed
             self._rows[episode] = row_id
             self._rows.move_to_end(episode)
         while len(self._rows) > REMEMBERED:
             self._rows.popitem(last=False)
+
+    def _observe(self, session: Session, detection: DetectionRow, incident: IncidentRow) -> None:
+        """The detection's sources and target become the incident's indicators, with sightings."""
+        # Imported here: the correlation package is built on the store.
+        from cyberpeace.correlation.correlator import Correlator
+        from cyberpeace.correlation.observations import observe_detection
+
+        if self._correlator is None:
+            self._correlator = Correlator()
+        observe_detection(session, detection, incident, self._correlator.intelligence(session))
