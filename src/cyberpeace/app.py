@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from cyberpeace import __version__
+from cyberpeace.api.case_routes import router as case_router
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
 from cyberpeace.mission import Mandate, load_mandate
@@ -49,6 +50,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.default_tlp = mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
     _add_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(case_router)
     app.include_router(console_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
