@@ -117,6 +117,7 @@ class Locker:
         if target.exists():
             received.path.unlink(missing_ok=True)
             return False
+        target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(received.path, 0o444)
         os.replace(received.path, target)
         _fsync_directory(target.parent)
