@@ -16,6 +16,7 @@ from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
+from cyberpeace.web.case_pages import router as case_pages_router
 from cyberpeace.web.routes import router as console_router
 
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(case_router)
     app.include_router(console_router)
+    app.include_router(case_pages_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

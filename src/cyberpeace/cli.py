@@ -10,6 +10,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from cyberpeace.config import InsecureSettingsError, Settings
+from cyberpeace.investigate.cases_cli import cases_app
 from cyberpeace.investigate.evidence_cli import evidence_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 
@@ -33,6 +34,7 @@ flows_app.add_typer(query_app, name="query")
 stix_app = typer.Typer(help="STIX 2.1 bundles: import and export.", no_args_is_help=True)
 app.add_typer(stix_app, name="stix")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(cases_app, name="cases")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

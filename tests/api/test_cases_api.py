@@ -12,7 +12,7 @@ import pytest
 from cyberpeace.config import Settings
 from cyberpeace.investigate import Locker
 from cyberpeace.store import Store
-from tests.api.conftest import API, Seed, TestClient
+from tests.api.conftest import API, Seed, TestClient, Tokens
 from tests.conftest import EXAMPLES
 
 LIMIT = 64 * 1024
@@ -332,3 +332,41 @@ def test_a_party_reports_an_incident_only_for_itself(
     assert timeline[0]["actor"] == "party:arcadia"
     other = client.post(f"{API}/incidents", headers=arcadia, json={**body, "party": "borduria"})
     assert other.status_code == 403
+
+
+def test_the_console_report_form_and_case_section(
+    client: TestClient, seeded: Seed, tokens: Tokens, staff: dict[str, str]
+) -> None:
+    client.cookies.set("cyberpeace_token", tokens.arcadia)
+    form = client.get("/report")
+    assert form.status_code == 200
+    assert 'id="report-form"' in form.text
+    assert 'name="party"' not in form.text  # a party reports for itself only
+    refused = client.post("/report", data={"title": "x", "first_seen": ""})
+    assert refused.status_code == 422
+    assert "at least 3 characters" in refused.text
+    made = client.post(
+        "/report",
+        follow_redirects=False,
+        data={
+            "title": "Phishing wave at the election commission",
+            "severity": "high",
+            "safe_area": "arcadia-election-commission",
+            "first_seen": "2026-11-24T08:30",
+            "summary": "Forty staff received the same lure",
+        },
+    )
+    assert made.status_code == 303
+    page = client.get(made.headers["location"])
+    assert page.status_code == 200
+    assert "Phishing wave at the election commission" in page.text
+    assert 'id="case-file"' in page.text
+    assert 'data-kind="report"' in page.text
+    assert 'id="tasks"' not in page.text  # tasks are the mission's working papers
+    upload(client, seeded.hospital, staff)
+    client.cookies.set("cyberpeace_token", tokens.borduria)
+    assert client.get(made.headers["location"]).status_code == 403
+    client.cookies.set("cyberpeace_token", tokens.staff)
+    hospital = client.get(f"/incidents/{seeded.hospital}")
+    assert hashlib.sha256(PCAP).hexdigest()[:16] in hospital.text
+    assert 'id="tasks"' in hospital.text
