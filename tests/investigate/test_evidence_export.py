@@ -7,7 +7,6 @@ import json
 import shutil
 import stat
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,35 +18,13 @@ from typer.testing import CliRunner
 from cyberpeace.cli import app
 from cyberpeace.investigate import EvidenceMeta, Locker, add_evidence, custody_log
 from cyberpeace.investigate.signing import key_path
-from cyberpeace.store import SYSTEM, IncidentDraft, Store, create_incident, verify
+from cyberpeace.store import SYSTEM, Store, verify
 from cyberpeace.store.tables import EvidenceRow
-from tests.store.factories import HOSPITAL, T0
+from tests.investigate.conftest import Case
 
 runner = CliRunner()
 PCAP = b"\xd4\xc3\xb2\xa1" + bytes(range(256)) * 40
 LOG = b"Nov 24 10:01:02 gw sshd[311]: Failed password for root from 203.0.113.9\n" * 50
-
-
-@dataclass(frozen=True)
-class Case:
-    data_dir: Path
-    incident: int
-    store: Store
-    locker: Locker
-
-
-@pytest.fixture
-def case(store: Store, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Case:
-    """An incident in the store, and the CLI pointed at the same store and data directory."""
-    data_dir = tmp_path / "data"
-    monkeypatch.setenv("CYBERPEACE_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("CYBERPEACE_DATABASE_URL", store_url)
-    draft = IncidentDraft(
-        "Reflection flood on the hospital", "arcadia", "high", T0, T0, "TLP:AMBER", HOSPITAL
-    )
-    with store.session() as session:
-        incident = create_incident(session, SYSTEM, draft).id
-    return Case(data_dir, incident, store, Locker(data_dir / "evidence"))
 
 
 def cli(*args: str) -> Any:
