@@ -94,7 +94,8 @@ def _entries(manifest: Any) -> list[dict[str, Any]]:
 def _check_file(directory: Path, entry: dict[str, Any], check: ExportCheck) -> None:
     name = entry["path"]
     pure = PurePosixPath(name)
-    if pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != ("files",):
+    outside = pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != ("files",)
+    if outside or "\x00" in name or len(pure.parts) != 2:
         check.problems.append(f"{name}: a path outside files/ in the manifest")
         return
     path = directory / name
@@ -112,7 +113,11 @@ def _check_file(directory: Path, entry: dict[str, Any], check: ExportCheck) -> N
 
 
 def _check_custody(manifest: dict[str, Any], check: ExportCheck) -> None:
-    for item in manifest.get("custody") or []:
+    custody = manifest.get("custody") or []
+    if not isinstance(custody, list) or not all(isinstance(i, dict) for i in custody):
+        check.problems.append(f"{MANIFEST}: custody is not a list of entries")
+        return
+    for item in custody:
         try:
             recomputed = entry_hash(
                 item["prev_hash"],
