@@ -12,8 +12,6 @@ import typer
 from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.correlation.correlate_cli import correlate
 from cyberpeace.investigate.attribution_cli import attribution_app
-from cyberpeace.investigate.cases_cli import cases_app
-from cyberpeace.investigate.evidence_cli import evidence_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 from cyberpeace.report.report_cli import report_app
@@ -48,8 +46,6 @@ flows_app.command("anonymise")(flows_anonymise)
 app.add_typer(misp_app, name="misp")
 app.add_typer(report_app, name="report")
 app.command("correlate")(correlate)
-app.add_typer(evidence_app, name="evidence")
-app.add_typer(cases_app, name="cases")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]

@@ -1,2 +1,1 @@
-"""Investigation: the case file and evidence locker (``case_file``), attribution records,
-campaigns and recurring patterns."""
+"""Investigation: attribution with stated confidence, and campaigns across incidents."""
