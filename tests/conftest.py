@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from cyberpeace.app import create_app
 from cyberpeace.config import Settings
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.store import Store, open_store, sync_mandate
+
+with warnings.catch_warnings():
+    # Starlette warns once, at import, that it would rather use httpx2 than httpx.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient as TestClient
 
 EXAMPLES = Path(__file__).parent.parent / "src" / "cyberpeace" / "mission" / "examples"
 POSTGRES_URL = os.environ.get(
@@ -106,3 +114,14 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         report.longrepr = f"required tool missing in CI: {report.longrepr}"
     return report
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store) -> FastAPI:
+    return create_app(settings, store)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client

@@ -9,6 +9,7 @@ from typing import Annotated, Any, cast
 
 import typer
 
+from cyberpeace.cli_options import DataDir, mandated_mission, settings_from
 from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.correlation.correlate_cli import correlate
 from cyberpeace.investigate.attribution_cli import attribution_app
@@ -47,13 +48,7 @@ app.add_typer(misp_app, name="misp")
 app.add_typer(report_app, name="report")
 app.command("correlate")(correlate)
 
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
-
-
-def _settings(**overrides: Any) -> Settings:
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)
 
 
 def _actor() -> str:
@@ -83,7 +78,7 @@ def demo(
     from cyberpeace.demo import NotADemoStoreError, run_demo
 
     try:
-        result = run_demo(_settings(data_dir=data_dir, bind=bind))
+        result = run_demo(settings_from(data_dir=data_dir, bind=bind))
     except NotADemoStoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -107,7 +102,7 @@ def serve(
     mandate: Annotated[Path | None, typer.Option(help="Mandate to load.")] = None,
 ) -> None:
     """Serve the API and the console."""
-    _serve(_settings(data_dir=data_dir, bind=bind, mandate=mandate))
+    _serve(settings_from(data_dir=data_dir, bind=bind, mandate=mandate))
 
 
 @mandate_app.command("check")
@@ -140,7 +135,7 @@ def mandate_load(
     from cyberpeace.store import open_store, sync_mandate
 
     mandate = load_mandate(file)
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     with store.session() as session:
         sync_mandate(session, mandate, by=_actor())
     typer.echo(f"loaded {len(mandate.parties)} parties, {len(mandate.safe_areas)} safe areas")
@@ -159,7 +154,7 @@ def token_create(
     if staff == (party is not None):
         typer.echo("error: give exactly one of --party ID or --staff", err=True)
         raise typer.Exit(2)
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     try:
         with store.session() as session:
             token = create_token(session, party_id=party, label=label, by=_actor())
@@ -180,7 +175,7 @@ def incidents_list(
     from cyberpeace.api.schemas import IncidentOut
     from cyberpeace.store import SYSTEM, list_incidents, open_store
 
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     with store.session() as session:
         rows = [
             IncidentOut.model_validate(r)
@@ -206,7 +201,7 @@ def incidents_show(
     from cyberpeace.api.schemas import IncidentDetailOut
     from cyberpeace.store import SYSTEM, NotFound, get_incident, open_store
 
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     try:
         with store.session() as session:
             incident = IncidentDetailOut.model_validate(get_incident(session, SYSTEM, incident_id))
@@ -244,7 +239,7 @@ def audit_verify(data_dir: DataDir = None) -> None:
     """Recompute the audit log's hash chain; exit 1 if any entry was changed."""
     from cyberpeace.store import open_store, verify
 
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     with store.session() as session:
         result = verify(session)
     if result.ok:
@@ -259,7 +254,7 @@ def store_migrate(data_dir: DataDir = None) -> None:
     """Create or upgrade the case store's schema."""
     from cyberpeace.store import open_store
 
-    settings = _settings(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir)
     open_store(settings.database_url).close()
     typer.echo(f"case store at head: {settings.database_url}")
 
@@ -270,7 +265,7 @@ Until = Annotated[datetime | None, typer.Option(help="Only flows that start befo
 
 
 def _archive_root(archive: Path | None, data_dir: Path | None) -> Path:
-    return archive or _settings(data_dir=data_dir).data_dir / "flows"
+    return archive or settings_from(data_dir=data_dir).data_dir / "flows"
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -400,7 +395,7 @@ def sensor(
     except ListenAddressError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    settings = _settings(data_dir=data_dir, mandate=mandate)
+    settings = settings_from(data_dir=data_dir, mandate=mandate)
     root = _archive_root(archive, data_dir)
     loaded = None
     if run_detectors and settings.mandate is not None:
@@ -547,7 +542,7 @@ def assess(
         typer.echo("error: give exactly one of INCIDENT_ID or --facts FILE", err=True)
         raise typer.Exit(2)
     if facts is None:
-        settings = _settings(data_dir=data_dir)
+        settings = settings_from(data_dir=data_dir)
         terms = mandate or settings.mandate
         if terms is None:
             typer.echo(
@@ -669,7 +664,7 @@ def actions_list(
     from cyberpeace.respond import list_actions
     from cyberpeace.store import SYSTEM, open_store
 
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     with store.session() as session:
         rows = list_actions(session, SYSTEM, pending=pending, limit=1000)
         for row in rows:
@@ -696,7 +691,7 @@ def actions_plan(
     from cyberpeace.respond.baseline import baseline_for
     from cyberpeace.store import SYSTEM, NotFound, get_detection, get_incident, open_store
 
-    settings = _settings(data_dir=data_dir, mandate=mandate)
+    settings = settings_from(data_dir=data_dir, mandate=mandate)
     if (detection_id is None) == (incident is None):
         typer.echo("error: give a DETECTION_ID or --incident ID (one of them)", err=True)
         raise typer.Exit(2)
@@ -745,7 +740,7 @@ def _decide(verb: str, action_id: int, reason: str, data_dir: Path | None) -> No
     from cyberpeace.respond import approve, reject, revoke
     from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Viewer, open_store
 
-    settings = _settings(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir)
     store = open_store(settings.database_url)
     step = {"approve": approve, "reject": reject, "revoke": revoke}[verb]
     try:
@@ -787,7 +782,7 @@ def actions_expire(data_dir: DataDir = None) -> None:
     """Expire the actions whose time is up, remove them, retry failed ones that are due."""
     from cyberpeace.store import open_store
 
-    settings = _settings(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir)
     _enforce(open_store(settings.database_url), settings)
 
 
@@ -805,7 +800,7 @@ def stix_import(
     from cyberpeace.share.stix_import import import_file
     from cyberpeace.store import open_store
 
-    store = open_store(_settings(data_dir=data_dir).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     result = import_file(store, file, collection=collection, added_by=_actor())
     for error in result.rejected:
         typer.echo(f"rejected {error}")
@@ -837,13 +832,8 @@ def stix_export(
     from cyberpeace.share.stix_mapping import Mapper
     from cyberpeace.store import SYSTEM, Forbidden, NotFound, Viewer, open_store
 
-    settings = _settings(data_dir=data_dir)
-    if settings.mandate is None:
-        typer.echo(
-            "error: no mandate configured (CYBERPEACE_MANDATE); it names the mission", err=True
-        )
-        raise typer.Exit(2)
-    mission = load_mandate(settings.mandate).mission
+    settings = settings_from(data_dir=data_dir)
+    mission = mandated_mission(settings)
     viewer = Viewer("party", party) if party else SYSTEM
     store = open_store(settings.database_url)
     try:

@@ -6,17 +6,12 @@ app is built on the ``store`` fixture from ``tests/conftest.py``.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from cyberpeace.app import create_app
-from cyberpeace.config import Settings
 from cyberpeace.detect.detection import Detection, Source
 from cyberpeace.store import (
     SYSTEM,
@@ -31,11 +26,7 @@ from cyberpeace.store import (
     viewer_for,
 )
 from cyberpeace.store.tables import AuditRow, IncidentRow
-
-with warnings.catch_warnings():
-    # Starlette warns once, at import, that it would rather use httpx2 than httpx.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient as TestClient
+from tests.conftest import TestClient as TestClient
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 API = "/api/v1"
@@ -73,17 +64,6 @@ class Seed:
     elections: int
     power: int
     shared: int
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> FastAPI:
-    return create_app(settings, store)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

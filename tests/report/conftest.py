@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from cyberpeace.app import create_app
 from cyberpeace.config import Settings
 from cyberpeace.mission import Mandate
 from cyberpeace.store import Store, open_store
@@ -23,8 +22,7 @@ def case(store: Store, demo_mandate: Mandate) -> Case:
 
 
 @pytest.fixture
-def client(settings: Settings, store: Store, case: Case) -> Iterator[TestClient]:
-    app: FastAPI = create_app(settings, store)
+def client(app: FastAPI, case: Case) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
 

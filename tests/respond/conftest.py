@@ -68,5 +68,5 @@ def context(mandate: Mandate, now: datetime = NOW) -> PlanContext:
     return PlanContext.of(mandate, now)
 
 
-# The API's fixtures (an app on the parametrised store, tokens), shared with the actions API tests.
-from tests.api.conftest import app, arcadia, borduria, client, staff, tokens  # noqa: E402, F401
+# The API tests' token fixtures, shared with the actions API tests (app and client are global).
+from tests.api.conftest import arcadia, borduria, staff, tokens  # noqa: E402, F401

@@ -11,6 +11,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cyberpeace.share.taxii_client import TaxiiClientError, collections, pull, push
-from cyberpeace.share.tlp import UnknownMarking, marking_id
+from cyberpeace.share.tlp import UnknownMarking
 from cyberpeace.store import Store
 from cyberpeace.store.tables import StixObjectRow
+from tests.share.stix_indicators import indicator as stix_indicator
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
@@ -30,20 +32,7 @@ USER = ("peer", "secret")
 COLLECTION = str(uuid.uuid4())
 
 
-def indicator(tlp: str | None, stamp: str = "2026-01-05T00:00:00.000Z") -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": stamp,
-        "modified": stamp,
-        "pattern": "[ipv4-addr:value = '198.19.77.1']",
-        "pattern_type": "stix",
-        "valid_from": stamp,
-    }
-    if tlp is not None:
-        obj["object_marking_refs"] = [marking_id(tlp)]
-    return obj
+indicator = partial(stix_indicator, stamp="2026-01-05T00:00:00.000Z")
 
 
 def data_file(path: Path, port: int, objects: list[dict[str, Any]]) -> None:
@@ -148,7 +137,7 @@ def test_pull_stores_everything_then_only_what_is_new(
     assert first.cursor == "2026-01-03T00:00:00.000000Z"
     assert held(store) >= {obj["id"] for obj in initial}
 
-    later = [indicator("TLP:CLEAR", "2026-02-01T00:00:00.000Z") for _ in range(2)]
+    later = [indicator("TLP:CLEAR", stamp="2026-02-01T00:00:00.000Z") for _ in range(2)]
     status = push(medallion, COLLECTION, later, "TLP:CLEAR", USER)
     assert status.status is not None
     assert status.status["success_count"] == 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,17 +18,13 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from cyberpeace.app import create_app
-from cyberpeace.config import Settings
 from cyberpeace.share.stix_ids import MissionIds
 from cyberpeace.share.taxii_access import collection_id
 from cyberpeace.share.tlp import marking_id
 from cyberpeace.store import Store, create_token
 from cyberpeace.store.tables import StixObjectRow
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from tests.conftest import TestClient
+from tests.share.stix_indicators import indicator
 
 TAXII = "application/taxii+json;version=2.1"
 ROOT = "/taxii2/root"
@@ -37,37 +32,6 @@ MISSION = collection_id("demo-mission", "mission")
 ARCADIA = collection_id("demo-mission", "party/arcadia")
 BORDURIA = collection_id("demo-mission", "party/borduria")
 ARCADIA_IDENTITY = MissionIds("demo-mission").of("identity", "party", "arcadia")
-
-
-def indicator(
-    tlp: str | None, *, by: str | None = None, stamp: str = "2026-11-01T00:00:00.000Z"
-) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": stamp,
-        "modified": stamp,
-        "pattern": "[ipv4-addr:value = '198.19.77.1']",
-        "pattern_type": "stix",
-        "valid_from": stamp,
-    }
-    if tlp is not None:
-        obj["object_marking_refs"] = [marking_id(tlp)]
-    if by is not None:
-        obj["created_by_ref"] = by
-    return obj
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> FastAPI:
-    return create_app(settings, store)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -6,28 +6,26 @@ One command rather than a group, registered with ``app.command("correlate")(corr
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from cyberpeace.cli_options import DataDir, settings_from
 
 
 def correlate(
     incident_id: Annotated[int, typer.Argument(help="The incident.", min=1)],
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many of each.", min=1)] = 20,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Other incidents and shared intelligence with indicators in common, best first."""
-    from cyberpeace.config import Settings
     from cyberpeace.correlation.correlations import correlations_of
     from cyberpeace.correlation.correlator import Correlator
     from cyberpeace.correlation.schemas import CorrelationsOut
     from cyberpeace.store import SYSTEM, NotFound, open_store
 
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    settings = settings_from(data_dir=data_dir)
     store = open_store(settings.database_url)
     try:
         with store.session() as session:

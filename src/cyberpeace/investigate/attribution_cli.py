@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cyberpeace.config import Settings
+from cyberpeace.cli_options import DataDir, settings_from
 from cyberpeace.investigate.attribution import (
     AttributionDraft,
     AttributionError,
@@ -20,11 +20,10 @@ from cyberpeace.investigate.attribution import (
 )
 
 attribution_app = typer.Typer(help="Attribution records of incidents.", no_args_is_help=True)
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 
 
 def _database(data_dir: Path | None) -> str:
-    return (Settings(data_dir=data_dir) if data_dir else Settings()).database_url
+    return settings_from(data_dir=data_dir).database_url
 
 
 def parse_basis(text: str) -> Basis:

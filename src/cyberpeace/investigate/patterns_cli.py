@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
-from cyberpeace.config import Settings
+from cyberpeace.cli_options import DataDir, settings_from
 from cyberpeace.investigate.patterns import PatternReport, pattern_report
 
 patterns_app = typer.Typer(help="Recurring patterns and campaigns across incidents.")
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 
 
 def _since(text: str | None) -> datetime | None:
@@ -40,7 +38,7 @@ def patterns(
     from cyberpeace.store.tables import PartyRow
 
     moment = _since(since)
-    store = open_store((Settings(data_dir=data_dir) if data_dir else Settings()).database_url)
+    store = open_store(settings_from(data_dir=data_dir).database_url)
     try:
         with store.session() as session:
             countries = dict(session.execute(select(PartyRow.id, PartyRow.country)).all())

@@ -10,10 +10,11 @@ import getpass
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cyberpeace.cli_options import DataDir, settings_from
 from cyberpeace.config import Settings
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ Tlp = Annotated[
 Party = Annotated[
     str | None, typer.Option("--party", help="Build the report as this party would read it.")
 ]
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 MandateFile = Annotated[
     Path | None, typer.Option("--mandate", help="Mandate naming the mission (CYBERPEACE_MANDATE).")
 ]
@@ -46,11 +46,6 @@ MandateFile = Annotated[
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def _settings(data_dir: Path | None, mandate: Path | None) -> Settings:
-    given: dict[str, Any] = {"data_dir": data_dir, "mandate": mandate}
-    return Settings(**{key: value for key, value in given.items() if value is not None})
 
 
 def _mission(settings: Settings) -> str:
@@ -129,7 +124,7 @@ def report_incident(
         ),
         party,
         tlp,
-        _settings(data_dir, mandate),
+        settings_from(data_dir=data_dir, mandate=mandate),
     )
 
 
@@ -157,5 +152,5 @@ def report_situation(
         lambda session, reader, mission: situation_report(session, reader, period, mission=mission),
         party,
         tlp,
-        _settings(data_dir, mandate),
+        settings_from(data_dir=data_dir, mandate=mandate),
     )

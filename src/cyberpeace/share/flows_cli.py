@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from cyberpeace.cli_options import DataDir, settings_from
 from cyberpeace.config import Settings
 from cyberpeace.mission import Mandate, MandateError, load_mandate
 
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 MandateFile = Annotated[
     Path | None,
     typer.Option(exists=True, dir_okay=False, help="Mandate file (default CYBERPEACE_MANDATE)."),
@@ -19,7 +19,7 @@ MandateFile = Annotated[
 
 
 def _context(mandate: Path | None, data_dir: Path | None) -> tuple[Settings, Mandate]:
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    settings = settings_from(data_dir=data_dir)
     path = mandate or settings.mandate
     if path is None:
         typer.echo(

@@ -7,15 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cyberpeace.config import Settings
+from cyberpeace.cli_options import DataDir, mandated_mission, settings_from
 
 misp_app = typer.Typer(help="MISP events: import and export.", no_args_is_help=True)
-
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
 
 
 @misp_app.command("import")
@@ -33,7 +27,7 @@ def misp_import(
     from cyberpeace.share.misp_import import UNMARKED_TLP, import_misp
     from cyberpeace.store import open_store
 
-    settings = _settings(data_dir)
+    settings = settings_from(data_dir=data_dir)
     default_tlp = (
         load_mandate(settings.mandate).data_policy.default_tlp if settings.mandate else UNMARKED_TLP
     )
@@ -62,17 +56,11 @@ def misp_export(
     """Export one incident as a MISP event (JSON)."""
     import json
 
-    from cyberpeace.mission import load_mandate
     from cyberpeace.share.misp_export import export_event
     from cyberpeace.store import SYSTEM, Forbidden, NotFound, Viewer, open_store
 
-    settings = _settings(data_dir)
-    if settings.mandate is None:
-        typer.echo(
-            "error: no mandate configured (CYBERPEACE_MANDATE); it names the mission", err=True
-        )
-        raise typer.Exit(2)
-    mission = load_mandate(settings.mandate).mission
+    settings = settings_from(data_dir=data_dir)
+    mission = mandated_mission(settings)
     viewer = Viewer("party", party) if party else SYSTEM
     store = open_store(settings.database_url)
     try:

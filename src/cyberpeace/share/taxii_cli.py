@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
 import typer
 
-from cyberpeace.config import Settings
+from cyberpeace.cli_options import DataDir, settings_from
 
 taxii_app = typer.Typer(help="Pull from and push to other TAXII 2.1 servers.", no_args_is_help=True)
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (CYBERPEACE_DATA_DIR).")]
 Url = Annotated[str, typer.Argument(help="The remote API root URL.")]
 Token = Annotated[
     str | None, typer.Option(envvar="CYBERPEACE_TAXII_TOKEN", help="Bearer token for the remote.")
@@ -70,7 +68,7 @@ def pull_collection(
     from cyberpeace.share.taxii_client import TaxiiClientError, pull
     from cyberpeace.store import open_store
 
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    settings = settings_from(data_dir=data_dir)
     store = open_store(settings.database_url)
     try:
         result = pull(store, url, collection, _credentials(token, user, password), into=into)
@@ -105,7 +103,7 @@ def push_collection(
     from cyberpeace.store.stix_objects import objects_added_after
     from cyberpeace.store.taxii_objects import get_cursor, set_cursor
 
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    settings = settings_from(data_dir=data_dir)
     store = open_store(settings.database_url)
     credentials = _credentials(token, user, password)
     url = url if url.endswith("/") else url + "/"  # the cursor's key, as pull writes it

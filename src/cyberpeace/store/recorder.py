@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,9 @@ from cyberpeace.store.database import Store
 from cyberpeace.store.detections import add_detection, update_detection
 from cyberpeace.store.incidents import file_detection
 from cyberpeace.store.tables import DetectionRow, IncidentRow
+
+if TYPE_CHECKING:  # the correlation package is built on the store: no import at run time
+    from cyberpeace.correlation.correlator import Correlator
 
 REMEMBERED = 10_000  # episodes whose detection id is kept; an older one is recorded anew
 
@@ -32,7 +35,7 @@ class DetectionRecorder:
         self.tlp = tlp
         self.sensor = sensor
         self._rows: OrderedDict[int, int] = OrderedDict()  # episode -> detection id
-        self._correlator: Any = None  # the intelligence index, made on first use
+        self._correlator: Correlator | None = None  # the intelligence index, made on first use
 
     def __call__(self, updates: Sequence[DetectionUpdate]) -> None:
         stored: dict[int, int] = {}
