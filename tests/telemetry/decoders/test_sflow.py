@@ -616,7 +616,9 @@ def test_pmacct_sfprobe_totals_equal_the_pcap(tmp_path: Path) -> None:
     filler = expected.pop(FILLER)
     got_filler = ours.pop(FILLER)
     assert ours == expected
-    assert 0 < got_filler["packets"] < filler["packets"]
+    # Usually pmacctd keeps its last datagram at exit, so fewer filler packets arrive; on a busy
+    # machine it has been seen to send them all. Either way none may be invented.
+    assert 0 < got_filler["packets"] <= filler["packets"]
     assert {row["sampling_rate"] for row in rows(result)} == {1}
 
 
