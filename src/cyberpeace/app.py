@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from cyberpeace import __version__
+from cyberpeace.api.case_routes import router as case_router
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
 from cyberpeace.correlation.correlation_routes import router as correlation_router
@@ -19,6 +20,7 @@ from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.report.routes import router as report_router
 from cyberpeace.share.taxii_routes import mount_taxii
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
+from cyberpeace.web.case_pages import router as case_pages_router
 from cyberpeace.web.patterns_routes import router as patterns_console_router
 from cyberpeace.web.routes import router as console_router
 
@@ -60,6 +62,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     mount_taxii(app)
     app.include_router(investigate_router)
     app.include_router(patterns_console_router)
+    app.include_router(case_router)
+    app.include_router(case_pages_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -13,6 +13,8 @@ from cyberpeace.cli_options import DataDir, mandated_mission, settings_from
 from cyberpeace.config import InsecureSettingsError, Settings
 from cyberpeace.correlation.correlate_cli import correlate
 from cyberpeace.investigate.attribution_cli import attribution_app
+from cyberpeace.investigate.cases_cli import cases_app
+from cyberpeace.investigate.evidence_cli import evidence_app
 from cyberpeace.investigate.patterns_cli import patterns_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 from cyberpeace.report.report_cli import report_app
@@ -47,6 +49,8 @@ flows_app.command("anonymise")(flows_anonymise)
 app.add_typer(misp_app, name="misp")
 app.add_typer(report_app, name="report")
 app.command("correlate")(correlate)
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(cases_app, name="cases")
 
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
 

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     nft_chain: str = Field(default="mitigate", description="Base chain of the nftables table.")
     nft_hook: str = Field(default="forward", description="Hook of the chain: forward or input.")
     nft_netns: str | None = Field(default=None, description="Network namespace to run nft in.")
+    evidence_max_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1,
+        description="Largest artefact the evidence locker accepts in one upload (bytes).",
+    )
     blocklist_dir: Path | None = Field(
         default=None, description="Where the block-list feeds are written (DATA_DIR/blocklist)."
     )

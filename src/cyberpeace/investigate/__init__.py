@@ -1,1 +1,2 @@
-"""Investigation: attribution with stated confidence, and campaigns across incidents."""
+"""Investigation: the case file and evidence locker (``case_file``), attribution records,
+campaigns and recurring patterns."""

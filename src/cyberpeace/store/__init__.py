@@ -1,5 +1,6 @@
 """The case store: SQLAlchemy tables, Alembic migrations, and functions named by operation."""
 
+from cyberpeace.store import case_tables as case_tables
 from cyberpeace.store import correlation_tables as correlation_tables
 from cyberpeace.store.access import SYSTEM, Forbidden, NotFound, Viewer
 from cyberpeace.store.assessments import (

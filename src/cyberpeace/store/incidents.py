@@ -154,6 +154,8 @@ def change_status(
         raise InvalidTransition(f"cannot go from {row.status!r} to {status!r}; allowed: {allowed}")
     if status == "closed" and not reason.strip():
         raise InvalidTransition("closing an incident needs a reason")
+    if row.status == "closed" and not reason.strip():
+        raise InvalidTransition("reopening a closed incident needs a reason")
     previous, row.status, row.status_reason, row.updated_at = row.status, status, reason, utcnow()
     audit.append(
         session,

@@ -170,6 +170,10 @@ class EvidenceRow(Base):
     collected_by: Mapped[str] = mapped_column(String(100))
     collected_at: Mapped[datetime]
     method: Mapped[str] = mapped_column(Text)
+    # The evidence locker (investigate/locker.py, migration cases_0001).
+    media_type: Mapped[str | None] = mapped_column(String(200))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    stored_at: Mapped[datetime | None]
 
 
 class IndicatorRow(Base):

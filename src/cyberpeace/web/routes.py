@@ -166,8 +166,15 @@ def incident_page(incident_id: int, request: Request, session: DbSession) -> Res
         "incident": incident,
         "history": history,
         "legal": _legal(session, viewer, incident.id),
+        "case": _case_file(session, viewer, incident.id),
     }
     return templates.TemplateResponse(request, "incident.html", context)
+
+
+def _case_file(session: DbSession, viewer: Viewer, incident_id: int) -> dict[str, Any]:
+    from cyberpeace.web.case_pages import case_file
+
+    return case_file(session, viewer, incident_id)
 
 
 def _legal(session: DbSession, viewer: Viewer, incident_id: int) -> dict[str, Any] | None:
