@@ -1,4 +1,5 @@
-"""Console pages of the case file: the incident page's case section and the report form."""
+"""Console pages of the case file: the incident page's case section, its note and task forms,
+and the report form."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from cyberpeace import store
 from cyberpeace.api.auth import DbSession
 from cyberpeace.investigate import case_file as investigate
-from cyberpeace.store import SEVERITIES, Forbidden, NotFound, Viewer
+from cyberpeace.investigate.notes import MAX_NOTE
+from cyberpeace.store import SEVERITIES, Forbidden, InvalidTransition, NotFound, Viewer
 from cyberpeace.web.routes import _to_login, _viewer, templates
 
 router = APIRouter(include_in_schema=False)
@@ -99,3 +101,70 @@ def _problem(title: str, seen: datetime | None, summary: str) -> str:
     if "\x00" in title + summary:
         return "The text must not contain NUL characters."
     return ""
+
+
+def _refused(request: Request, viewer: Viewer, exc: Exception) -> Response:
+    """The error page for a refused case change: 404, 403, 409 or 422 with the reason."""
+    code = {NotFound: 404, Forbidden: 403, InvalidTransition: 409}.get(type(exc), 422)
+    context = {"viewer": viewer, "message": str(exc), "code": code}
+    return templates.TemplateResponse(request, "error.html", context, status_code=code)
+
+
+def _back(incident_id: int) -> Response:
+    return RedirectResponse(f"/incidents/{incident_id}#case-file", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/notes", response_class=HTMLResponse)
+def add_note(
+    incident_id: int,
+    request: Request,
+    session: DbSession,
+    body: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "note",
+) -> Response:
+    """Staff add an analyst note; a party adds a report to an incident it may see."""
+    viewer = _viewer(request, session)
+    if viewer is None:
+        return _to_login()
+    try:
+        investigate.add_note(session, viewer, incident_id, body, kind)
+    except (NotFound, Forbidden, ValueError) as exc:
+        return _refused(request, viewer, exc)
+    return _back(incident_id)
+
+
+@router.post("/incidents/{incident_id}/tasks", response_class=HTMLResponse)
+def add_task(
+    incident_id: int,
+    request: Request,
+    session: DbSession,
+    title: Annotated[str, Form(max_length=300)] = "",
+    owner: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Mission staff open a task on the case, optionally with an owner."""
+    viewer = _viewer(request, session)
+    if viewer is None:
+        return _to_login()
+    try:
+        investigate.create_task(session, viewer, incident_id, title, owner or None)
+    except (NotFound, Forbidden, ValueError) as exc:
+        return _refused(request, viewer, exc)
+    return _back(incident_id)
+
+
+@router.post("/tasks/{task_id}/complete", response_class=HTMLResponse)
+def complete_task(
+    task_id: int,
+    request: Request,
+    session: DbSession,
+    outcome: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    """Mission staff mark a task done, with what came of it."""
+    viewer = _viewer(request, session)
+    if viewer is None:
+        return _to_login()
+    try:
+        row = investigate.complete_task(session, viewer, task_id, outcome)
+    except (NotFound, Forbidden, InvalidTransition, ValueError) as exc:
+        return _refused(request, viewer, exc)
+    return _back(row.incident_id)
