@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -788,6 +789,36 @@ def actions_expire(data_dir: DataDir = None) -> None:
 
     settings = settings_from(data_dir=data_dir)
     _enforce(open_store(settings.database_url), settings)
+
+
+@actions_app.command("sweep")
+def actions_sweep(
+    every: Annotated[
+        float,
+        typer.Option("--every", min=0, help="Sweep every SECONDS until interrupted; 0: one pass."),
+    ] = 0.0,
+    data_dir: DataDir = None,
+) -> None:
+    """The expiry sweep: expire what is due, withdraw it, apply and retry (with back-off)."""
+    from cyberpeace.respond.sweeper import Sweeper
+    from cyberpeace.store import open_store
+
+    settings = settings_from(data_dir=data_dir)
+    store = open_store(settings.database_url)
+    sweeper = Sweeper(store, settings, every or 1.0, alert=_echo_alert)
+    while True:
+        done = sweeper.sweep()
+        for action_id in done.applied:
+            typer.echo(f"action {action_id}: applied")
+        for action_id in done.removed:
+            typer.echo(f"action {action_id}: removed")
+        if not every:
+            return
+        time.sleep(every)
+
+
+def _echo_alert(alert: Any) -> None:
+    typer.echo(f"ALERT action {alert.action_id}: {alert.message}", err=True)
 
 
 # --- end of actions ----------------------------------------------------------------------------

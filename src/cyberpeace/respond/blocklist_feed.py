@@ -69,8 +69,17 @@ def as_csv(entries: Iterable[Entry]) -> str:
     return out.getvalue()
 
 
-def as_stix(entries: Iterable[Entry], now: datetime, mission: str = "cyberpeace") -> str:
-    """A STIX 2.1 bundle: the mission's identity and one indicator per entry."""
+def as_stix(
+    entries: Iterable[Entry],
+    now: datetime,
+    mission: str = "cyberpeace",
+    bundle_id: str | None = None,
+) -> str:
+    """A STIX 2.1 bundle: the mission's identity and one indicator per entry.
+
+    ``bundle_id`` (a UUID) makes the bundle the same text each time it is asked for the same
+    entries; by default every bundle gets a fresh id (STIX 2.1 section 8).
+    """
     identity = f"identity--{uuid.uuid5(_NAMESPACE, 'identity:' + mission)}"
     objects: list[dict[str, object]] = [
         {
@@ -102,7 +111,7 @@ def as_stix(entries: Iterable[Entry], now: datetime, mission: str = "cyberpeace"
                 "object_marking_refs": [TLP_MARKINGS[e.tlp]],
             }
         )
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    bundle = {"type": "bundle", "id": f"bundle--{bundle_id or uuid.uuid4()}", "objects": objects}
     return json.dumps(bundle, indent=2)
 
 
