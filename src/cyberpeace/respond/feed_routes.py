@@ -37,7 +37,6 @@ ACCEPTED = {  # media range -> format; the first format wins for wildcards
     "application/*": "stix",
     "*/*": "text",
 }
-_NAMESPACE = uuid.UUID("0c2b7c1e-6f7e-4b8a-9a55-3c1d0e9f4b21")  # bundle ids of the feed
 
 router = APIRouter(
     prefix="/api/v1",
@@ -79,7 +78,9 @@ def blocklist(
         body = as_csv(feed.entries)
     else:
         stamp = feed.last_modified or datetime(2026, 1, 1, tzinfo=UTC)
-        body = as_stix(feed.entries, stamp, bundle_id=str(uuid.uuid5(_NAMESPACE, fingerprint)))
+        # A UUIDv4-shaped id (STIX 2.1 section 2.9) drawn from the digest, not at random.
+        bundle = uuid.UUID(bytes=bytes.fromhex(fingerprint)[:16], version=4)
+        body = as_stix(feed.entries, stamp, bundle_id=str(bundle))
     etag = '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept, Authorization"}
     if feed.last_modified is not None:
