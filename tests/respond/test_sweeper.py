@@ -31,26 +31,35 @@ from ..conftest import TestClient
 from .conftest import EXAMPLES, NO_NAMESPACE, VICTIM, context, flood, stored
 from .gobgp_peer import bgp_lab, flow_components, gobgp_installed, wait_for
 
-STAFF = Viewer("staff", name="duty-officer")
 SOURCE = "198.19.77.1"
 DESTINATION, SOURCE_COMPONENT = 1, 2
 
 
-def _approved_flowspec(store: Store, mandate: Mandate, lasts: timedelta) -> int:
-    """A FlowSpec action against SOURCE, approved by one human, expiring after ``lasts``."""
+def _approved(
+    store: Store, mandate: Mandate, lasts: timedelta, kinds: tuple[str, ...] = ("flowspec",)
+) -> list[int]:
+    """Actions of ``kinds`` against SOURCE, approved by as many people as the rules of
+    engagement ask (one for FlowSpec, two for RTBH), each expiring after ``lasts``."""
     now = datetime.now(UTC)
-    attack = stored(store, flood([(SOURCE, "borduria")], end=now))
+    attack = stored(store, flood([(SOURCE, "borduria")], end=now, peak_bps=40e9))
     with store.session() as session:
         created = respond(session, [attack], context(mandate, now)).created
-        row = next(r for r in created if r.kind == "flowspec")
-        assert row.approvals_needed == 1
-        row.expires_at = now + lasts
-        approve(session, STAFF, row.id, "upstream must drop it", now)
-        assert row.status == "approved"
-        for other in created:  # only the FlowSpec action matters here
-            if other.id != row.id:
+        chosen = [next(r for r in created if r.kind == kind) for kind in kinds]
+        for row in chosen:
+            row.expires_at = now + lasts
+            for n in range(row.approvals_needed or 0):
+                approver = Viewer("staff", name=f"duty-officer-{n}")
+                approve(session, approver, row.id, "upstream must drop it", now)
+            assert row.status == "approved"
+        for other in created:  # only the chosen actions matter here
+            if other not in chosen:
                 other.status, other.next_attempt_at = "rejected", None
-        return row.id
+        return [row.id for row in chosen]
+
+
+def _approved_flowspec(store: Store, mandate: Mandate, lasts: timedelta) -> int:
+    (action_id,) = _approved(store, mandate, lasts)
+    return action_id
 
 
 def _status(store: Store, action_id: int) -> ActionRow:
@@ -78,7 +87,12 @@ def test_the_apps_sweeper_expires_an_action_and_withdraws_its_route(
         store = open_store(settings.database_url)
         with store.session() as session:
             sync_mandate(session, demo_mandate)
-        action_id = _approved_flowspec(store, demo_mandate, timedelta(seconds=4))
+        action_id, rtbh_id = _approved(
+            store, demo_mandate, timedelta(seconds=4), ("flowspec", "rtbh")
+        )
+
+        def blackholed() -> bool:
+            return f"{VICTIM}/32" in peer.rib("ipv4")
 
         def routes() -> set[str]:
             found = set()
@@ -94,11 +108,15 @@ def test_the_apps_sweeper_expires_an_action_and_withdraws_its_route(
             sweeper = app.state.sweeper
             assert isinstance(sweeper, Sweeper)
             wait_for(lambda: routes() == {f"{SOURCE}/32"} or None)
+            wait_for(blackholed)
             wait_for(lambda: _status(store, action_id).status == "applied")  # then recorded
+            wait_for(lambda: _status(store, rtbh_id).status == "applied")
             assert _status(store, action_id).in_force is True
             started = time.monotonic()
             wait_for(lambda: _status(store, action_id).status == "expired", timeout=20)
             wait_for(lambda: routes() == set() or None)
+            wait_for(lambda: not blackholed())
+            assert _status(store, rtbh_id).status == "expired"
             print(f"expired and withdrawn {time.monotonic() - started:.1f} s after applied")
             assert _status(store, action_id).in_force is False
             assert sweeper.passes >= 2
