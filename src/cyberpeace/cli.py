@@ -380,6 +380,13 @@ def sensor(
             "--detect/--no-detect", help="Run the detectors live; store detections, incidents."
         ),
     ] = True,
+    respond: Annotated[
+        bool,
+        typer.Option(
+            "--respond/--no-respond",
+            help="Plan actions against each detection; enforce the automatic ones (mandate).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Collect NetFlow v5/v9 and IPFIX into the flow archive, and detect attacks live into the
@@ -420,7 +427,12 @@ def sensor(
             watched = f" with the mandate {settings.mandate}" if loaded else " (no mandate)"
             typer.echo(f"detections{watched} into {settings.database_url}")
 
-    detection = sensor_detection(settings, loaded) if run_detectors else nullcontext(None)
+    if respond and (loaded is None or not run_detectors):
+        typer.echo("error: --respond needs --detect and the mandate (--mandate FILE)", err=True)
+        raise typer.Exit(2)
+    detection = (
+        sensor_detection(settings, loaded, respond=respond) if run_detectors else nullcontext(None)
+    )
     try:
         with detection as detector:
             collector = run_sensor(settings, listen, root, api, detector=detector, on_ready=ready)

@@ -51,13 +51,15 @@ class Sweeper:
         self.alert = alert
         self.passes = 0
         self._stop = threading.Event()
+        self._passing = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="cyberpeace-sweeper", daemon=True)
 
     def sweep(self) -> Reconciled:
-        """One pass, now."""
-        done = enforce_now(self.store, self.settings, self.enforcers, self.alert)
-        self.passes += 1
-        return done
+        """One pass, now (one at a time: the timer and a caller may both ask)."""
+        with self._passing:
+            done = enforce_now(self.store, self.settings, self.enforcers, self.alert)
+            self.passes += 1
+            return done
 
     def start(self) -> Sweeper:
         self._thread.start()
