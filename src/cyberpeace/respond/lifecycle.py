@@ -190,13 +190,18 @@ def _renew(
 
 
 def _covered(old: set[str], new: set[str]) -> set[str]:
-    """The new sources that an old source or prefix already holds."""
-    nets = [ipaddress.ip_network(o, strict=False) for o in old]
+    """The new sources that an old source or prefix already holds: one set lookup per prefix
+    length the old sources use, not one comparison per pair (a flood has tens of thousands)."""
+    nets = {ipaddress.ip_network(o, strict=False) for o in old}
+    lengths = {(n.version, n.prefixlen) for n in nets}
     held = set()
     for value in new:
         net = ipaddress.ip_network(value, strict=False)
-        if any(n.version == net.version and net.subnet_of(n) for n in nets):  # type: ignore[arg-type]
-            held.add(value)
+        for version, length in lengths:
+            inside = version == net.version and length <= net.prefixlen
+            if inside and net.supernet(new_prefix=length) in nets:
+                held.add(value)
+                break
     return held
 
 
