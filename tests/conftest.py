@@ -36,7 +36,10 @@ def demo_mandate() -> Mandate:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", mandate=EXAMPLES / "demo.yaml")
+    # No expiry sweeper behind the tests' backs (tests/respond starts one where it tests it).
+    return Settings(
+        data_dir=tmp_path / "data", mandate=EXAMPLES / "demo.yaml", action_sweep_seconds=0
+    )
 
 
 @pytest.fixture(scope="session")

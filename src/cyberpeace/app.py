@@ -18,6 +18,8 @@ from cyberpeace.correlation.correlation_routes import router as correlation_rout
 from cyberpeace.investigate.routes import router as investigate_router
 from cyberpeace.mission import Mandate, load_mandate
 from cyberpeace.report.routes import router as report_router
+from cyberpeace.respond.feed_routes import router as blocklist_router
+from cyberpeace.respond.sweeper import sweeping
 from cyberpeace.share.taxii_routes import mount_taxii
 from cyberpeace.store import Forbidden, InvalidTransition, NotFound, Store, open_store, sync_mandate
 from cyberpeace.web.case_pages import router as case_pages_router
@@ -38,8 +40,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             sync_mandate(session, mandate)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with sweeping(store, settings) as app.state.sweeper:  # respond/sweeper.py
+            yield
         if owned:
             store.close()
 
@@ -64,6 +67,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(patterns_console_router)
     app.include_router(case_router)
     app.include_router(case_pages_router)
+    app.include_router(blocklist_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

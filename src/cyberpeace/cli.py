@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -379,6 +380,13 @@ def sensor(
             "--detect/--no-detect", help="Run the detectors live; store detections, incidents."
         ),
     ] = True,
+    respond: Annotated[
+        bool,
+        typer.Option(
+            "--respond/--no-respond",
+            help="Plan actions against each detection; enforce the automatic ones (mandate).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Collect NetFlow v5/v9 and IPFIX into the flow archive, and detect attacks live into the
@@ -419,7 +427,12 @@ def sensor(
             watched = f" with the mandate {settings.mandate}" if loaded else " (no mandate)"
             typer.echo(f"detections{watched} into {settings.database_url}")
 
-    detection = sensor_detection(settings, loaded) if run_detectors else nullcontext(None)
+    if respond and (loaded is None or not run_detectors):
+        typer.echo("error: --respond needs --detect and the mandate (--mandate FILE)", err=True)
+        raise typer.Exit(2)
+    detection = (
+        sensor_detection(settings, loaded, respond=respond) if run_detectors else nullcontext(None)
+    )
     try:
         with detection as detector:
             collector = run_sensor(settings, listen, root, api, detector=detector, on_ready=ready)
@@ -788,6 +801,36 @@ def actions_expire(data_dir: DataDir = None) -> None:
 
     settings = settings_from(data_dir=data_dir)
     _enforce(open_store(settings.database_url), settings)
+
+
+@actions_app.command("sweep")
+def actions_sweep(
+    every: Annotated[
+        float,
+        typer.Option("--every", min=0, help="Sweep every SECONDS until interrupted; 0: one pass."),
+    ] = 0.0,
+    data_dir: DataDir = None,
+) -> None:
+    """The expiry sweep: expire what is due, withdraw it, apply and retry (with back-off)."""
+    from cyberpeace.respond.sweeper import Sweeper
+    from cyberpeace.store import open_store
+
+    settings = settings_from(data_dir=data_dir)
+    store = open_store(settings.database_url)
+    sweeper = Sweeper(store, settings, every or 1.0, alert=_echo_alert)
+    while True:
+        done = sweeper.sweep()
+        for action_id in done.applied:
+            typer.echo(f"action {action_id}: applied")
+        for action_id in done.removed:
+            typer.echo(f"action {action_id}: removed")
+        if not every:
+            return
+        time.sleep(every)
+
+
+def _echo_alert(alert: Any) -> None:
+    typer.echo(f"ALERT action {alert.action_id}: {alert.message}", err=True)
 
 
 # --- end of actions ----------------------------------------------------------------------------

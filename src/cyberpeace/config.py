@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     blocklist_dir: Path | None = Field(
         default=None, description="Where the block-list feeds are written (DATA_DIR/blocklist)."
     )
+    exabgp_socket: Path | None = Field(
+        default=None, description="ExaBGP API bridge socket (DATA_DIR/exabgp.sock)."
+    )
+    action_sweep_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the server expires, removes and retries actions; 0: never.",
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -33,6 +33,8 @@ CASES = {
     ("POST", "/evidence/{evidence_id}/transfer"),
     ("GET", "/evidence/{evidence_id}/custody"),
 }
+# The block-list feed (respond/feed_routes.py; its tests are in tests/respond/test_feed_api.py).
+RESPOND = {("GET", "/blocklist")}
 
 
 def document(client: TestClient) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def test_every_route_is_documented(client: TestClient) -> None:
         for path, operations in paths.items()
         for method in operations
     }
-    assert TEMPLATES | CORRELATION | CASES | {("GET", "/health")} == listed, (
+    assert TEMPLATES | CORRELATION | CASES | RESPOND | {("GET", "/health")} == listed, (
         "console routes stay out of the schema"
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cyberpeace.config import Settings
 from cyberpeace.detect.detection import Detection, Source
 from cyberpeace.mission import Mandate
 from cyberpeace.respond import Attack, PlanContext
@@ -16,6 +17,21 @@ from cyberpeace.store import Store, add_detection, open_store, sync_mandate
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 VICTIM = "198.18.10.5"  # Arcadia Central Hospital (safe area)
+NO_NAMESPACE = "cp-test-no-such-ns"
+EXAMPLES = Path(__file__).parent.parent.parent / "src" / "cyberpeace" / "mission" / "examples"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The app's settings here: nft in a namespace that does not exist, so that the edge
+    filters the planner makes fail on the record instead of touching this machine's firewall,
+    and no sweeper thread: each test drives enforcement itself (or starts one on purpose)."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        mandate=EXAMPLES / "demo.yaml",
+        nft_netns=NO_NAMESPACE,
+        action_sweep_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cyberpeace.respond.action_routes import routes_of
 from cyberpeace.respond.bgp_routes import (
     BLACKHOLE,
     NO_EXPORT,
@@ -268,3 +269,25 @@ def test_an_rtbh_action_announces_the_blackhole_to_the_discard_next_hop(lab: Any
     assert community_value(BLACKHOLE) in attribute(path, COMMUNITIES)["communities"]
     enforcer.remove(action)
     wait_for(lambda: peer.rib("ipv4").get("192.0.2.45/32") is None or None)
+
+
+def test_another_process_can_withdraw_what_one_announced(lab: Any) -> None:
+    """The API and the CLI build their own enforcer: removing must not depend on memory."""
+    from cyberpeace.respond.action import Action
+    from cyberpeace.respond.enforcers.exabgp import ExaBgpActionEnforcer
+
+    peer, speaker = lab
+    action = Action(
+        id=9,
+        kind="flowspec",
+        target="192.0.2.46",
+        parameters={"destination": "192.0.2.46/32", "sources": ["203.0.113.10/32"]},
+        expires_at=utc_now() + timedelta(minutes=5),
+    )
+    ExaBgpActionEnforcer(speaker).apply(action)
+    wait_for(lambda: flow_path(peer, "ipv4-flowspec", "192.0.2.46/32"))
+    elsewhere = ExaBgpActionEnforcer(ExaBgpEnforcer(speaker.socket_path))
+    elsewhere.remove(action)
+    wait_for(lambda: flow_path(peer, "ipv4-flowspec", "192.0.2.46/32") is None)
+    elsewhere.remove(action)  # idempotent: withdrawing what is gone is no error
+    speaker.withdraw(routes_of(action)[0])  # the first process forgets it too

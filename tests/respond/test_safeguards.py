@@ -206,3 +206,26 @@ def test_reflection_port_rule_held_when_it_would_catch_legitimate_dns(
         assert created[f"notify:{VICTIM}:party:borduria"].parameters["message_kind"] == (
             "due-diligence-request"
         )
+
+
+def test_renewal_keeps_one_match_per_address(sqlite_store: Store, demo_mandate: Mandate) -> None:
+    """Sources already held by a prefix add nothing; a new prefix replaces the hosts it holds
+    (overlapping intervals would make nft refuse the set)."""
+    whole = [(f"198.19.5.{i}", "borduria") for i in range(256)]
+    steps = [
+        (whole, ["198.19.5.0/24"]),  # every address seen: one prefix
+        ([("198.19.5.7", "borduria"), ("198.19.6.1", "borduria")], ["198.19.5.0/24", "198.19.6.1"]),
+        (
+            [(f"198.19.6.{i}", "borduria") for i in range(256)],
+            ["198.19.5.0/24", "198.19.6.0/24"],  # 198.19.6.1 is now inside the new prefix
+        ),
+    ]
+    for n, (sources, expected) in enumerate(steps):
+        now = NOW + timedelta(seconds=30 * n)
+        with sqlite_store.session() as session:
+            respond(
+                session, [stored(sqlite_store, flood(sources, end=now))], context(demo_mandate, now)
+            )
+            edge = [r for r in list_actions(session, ALICE) if r.kind == "edge-filter"]
+            assert len(edge) == 1
+            assert edge[0].parameters["sources"] == expected

@@ -56,7 +56,9 @@ def console_app(directory: Path, mandate: Mandate) -> tuple[FastAPI, Store, Seed
     url = f"sqlite:///{directory / 'console.db'}"
     store = open_store(url)
     seeded = seed_console(store, mandate)
-    settings = Settings(data_dir=directory, database_url=url, mandate=EXAMPLES / "demo.yaml")
+    settings = Settings(
+        data_dir=directory, database_url=url, mandate=EXAMPLES / "demo.yaml", action_sweep_seconds=0
+    )
     return create_app(settings, store), store, seeded
 
 

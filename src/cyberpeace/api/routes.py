@@ -330,3 +330,25 @@ def reject_action(
     return ActionOut.model_validate(
         respond.reject(session, viewer, action_id, body.reason, datetime.now(UTC))
     )
+
+
+@router.post(
+    "/actions/{action_id}/revoke",
+    response_model=ActionOut,
+    responses={409: {"model": ErrorOut, "description": "The action has already ended."}},
+    tags=["actions"],
+)
+def revoke_action(
+    action_id: IdPath,
+    body: DecisionIn,
+    request: Request,
+    tasks: BackgroundTasks,
+    session: DbSession,
+    viewer: CurrentViewer,
+) -> ActionOut:
+    """End an action before it expires (mission staff); what is in force is then removed
+    (nft set elements deleted, FlowSpec and RTBH routes withdrawn), on the record."""
+    row = respond.revoke(session, viewer, action_id, body.reason, datetime.now(UTC))
+    if row.in_force:
+        _enforce_after(request, tasks)
+    return ActionOut.model_validate(row)

@@ -3,7 +3,7 @@
 STIX 2.1 (OASIS, 2021): an Indicator (section 4.7) per entry with a STIX pattern (section 9)
 on ``ipv4-addr:value`` or ``ipv6-addr:value`` (a CIDR value is allowed, section 6.4/6.5),
 ``valid_from`` and ``valid_until``, marked with the TLP 2.0 marking definition of its level.
-Ids are UUIDv5 over the value and the action, so a feed read twice names the same objects.
+Ids are deterministic (``share/stix_ids.py``), so a feed read twice names the same objects.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from cyberpeace.share.stix_ids import MissionIds
+
 # The TLP 2.0 marking definitions published with the STIX 2.1 TLP extension
 # (extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d).
 TLP_MARKINGS = {
@@ -25,7 +27,6 @@ TLP_MARKINGS = {
     "TLP:AMBER+STRICT": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
     "TLP:RED": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
-_NAMESPACE = uuid.UUID("5b1c7f36-3c0e-4d53-9d5e-4f1f2a7f6c11")  # cyberpeace block-list ids
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,19 @@ def as_csv(entries: Iterable[Entry]) -> str:
     return out.getvalue()
 
 
-def as_stix(entries: Iterable[Entry], now: datetime, mission: str = "cyberpeace") -> str:
-    """A STIX 2.1 bundle: the mission's identity and one indicator per entry."""
-    identity = f"identity--{uuid.uuid5(_NAMESPACE, 'identity:' + mission)}"
+def as_stix(
+    entries: Iterable[Entry],
+    now: datetime,
+    mission: str = "cyberpeace",
+    bundle_id: str | None = None,
+) -> str:
+    """A STIX 2.1 bundle: the mission's identity and one indicator per entry.
+
+    ``bundle_id`` (a UUID) makes the bundle the same text each time it is asked for the same
+    entries; by default every bundle gets a fresh id (STIX 2.1 section 8).
+    """
+    ids = MissionIds(mission)  # the ids the STIX export gives the mission and its objects
+    identity = ids.of("identity", "mission")
     objects: list[dict[str, object]] = [
         {
             "type": "identity",
@@ -89,11 +100,16 @@ def as_stix(entries: Iterable[Entry], now: datetime, mission: str = "cyberpeace"
             {
                 "type": "indicator",
                 "spec_version": "2.1",
-                "id": f"indicator--{uuid.uuid5(_NAMESPACE, f'{e.action_id}:{e.value}')}",
+                "id": ids.of("indicator", "blocklist", e.action_id, e.value),
                 "created": _ts(e.listed_at),
                 "modified": _ts(e.listed_at),
                 "created_by_ref": identity,
                 "name": f"Source of an attack ({e.reason})"[:250],
+                "description": (
+                    f"{e.value} was seen attacking a safe area"
+                    + (f"; it lies in the territory of {e.party}" if e.party else "")
+                    + f". Listed until {_ts(e.expires_at)}."
+                ),
                 "indicator_types": ["malicious-activity"],
                 "pattern": f"[{e.type}:value = '{value}']",
                 "pattern_type": "stix",
@@ -102,7 +118,7 @@ def as_stix(entries: Iterable[Entry], now: datetime, mission: str = "cyberpeace"
                 "object_marking_refs": [TLP_MARKINGS[e.tlp]],
             }
         )
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    bundle = {"type": "bundle", "id": f"bundle--{bundle_id or uuid.uuid4()}", "objects": objects}
     return json.dumps(bundle, indent=2)
 
 

@@ -151,15 +151,20 @@ def _renew(
     new_sources = set(proposal.parameters.get("sources") or [])
     old_sources = set(row.parameters.get("sources") or [])
     widened = sorted(new_sources - _covered(old_sources, new_sources))
-    if widened and (row.approvals_needed or 0) > 0:
+    # Until a human has approved any of it, a gated action may grow: they decide on it whole.
+    decided = (row.approvals_needed or 0) > 0 and (row.status != "proposed" or row.approvals)
+    if widened and decided:
         return False  # more than the humans approved: a new action, for them to decide
     parameters = dict(row.parameters)
     if widened:
-        parameters["sources"] = sorted(old_sources | set(widened))
+        # A new prefix may hold old single sources: keep the prefix only, or nft refuses the
+        # overlapping intervals (and one match per address is the narrower record anyway).
+        union = old_sources | set(widened)
+        parameters["sources"] = sorted(union - _covered_by_others(union))
     if "entries" in proposal.parameters:
         known = {e["value"] for e in parameters.get("entries", [])}
         extra = [e for e in proposal.parameters["entries"] if e["value"] not in known]
-        if extra and (row.approvals_needed or 0) > 0:
+        if extra and decided:
             return False
         parameters["entries"] = [*parameters.get("entries", []), *extra]
     before = row.expires_at
@@ -185,14 +190,37 @@ def _renew(
 
 
 def _covered(old: set[str], new: set[str]) -> set[str]:
-    """The new sources that an old source or prefix already holds."""
-    nets = [ipaddress.ip_network(o, strict=False) for o in old]
+    """The new sources that an old source or prefix already holds: one set lookup per prefix
+    length the old sources use, not one comparison per pair (a flood has tens of thousands)."""
+    nets = {ipaddress.ip_network(o, strict=False) for o in old}
+    lengths = {(n.version, n.prefixlen) for n in nets}
     held = set()
     for value in new:
         net = ipaddress.ip_network(value, strict=False)
-        if any(n.version == net.version and net.subnet_of(n) for n in nets):  # type: ignore[arg-type]
-            held.add(value)
+        for version, length in lengths:
+            inside = version == net.version and length <= net.prefixlen
+            if inside and net.supernet(new_prefix=length) in nets:
+                held.add(value)
+                break
     return held
+
+
+def _covered_by_others(values: set[str]) -> set[str]:
+    """The values that lie inside another value of the set (or repeat it), in one sorted pass:
+    prefixes are nested or disjoint, so sorted by start address, widest first, a value is
+    covered exactly when it ends before the furthest end seen so far."""
+    nets = [(ipaddress.ip_network(v, strict=False), v) for v in values]
+    # by version, then start address, then prefix length: the wider of two equal starts first
+    nets.sort(key=lambda n: (n[0].version, int(n[0].network_address), n[0].prefixlen, n[1]))
+    covered: set[str] = set()
+    reach: dict[int, int] = {}
+    for net, value in nets:
+        end = int(net.broadcast_address)
+        if end <= reach.get(net.version, -1):
+            covered.add(value)
+        else:
+            reach[net.version] = end
+    return covered
 
 
 def get_action(session: Session, viewer: Viewer, action_id: int) -> ActionRow:
@@ -268,7 +296,8 @@ def revoke(
     session: Session, viewer: Viewer, action_id: int, reason: str, now: datetime
 ) -> ActionRow:
     """End an action before it expires; the enforcement then removes what is in force."""
-    viewer.require_staff()
+    if not viewer.is_staff:
+        raise Forbidden("only mission staff may revoke actions")
     row = get_action(session, viewer, action_id)
     if row.status not in ("approved", "applied", "failed", "proposed"):
         raise InvalidTransition(f"action {action_id} is {row.status}; nothing to revoke")

@@ -56,6 +56,10 @@ class DetectionRecorder:
         while len(self._rows) > REMEMBERED:
             self._rows.popitem(last=False)
 
+    def detection_id(self, episode: int) -> int | None:
+        """The stored detection of a live episode, once an update of it was recorded."""
+        return self._rows.get(episode)
+
     def _observe(self, session: Session, detection: DetectionRow, incident: IncidentRow) -> None:
         """The detection's sources and target become the incident's indicators, with sightings."""
         # Imported here: the correlation package is built on the store.

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from fastapi import FastAPI
@@ -34,11 +34,15 @@ from cyberpeace.config import Settings
 from cyberpeace.detect.live import LiveDetector
 from cyberpeace.detect.watch import Watch
 from cyberpeace.mission import Mandate
-from cyberpeace.store import DetectionRecorder, open_store, sync_mandate
+from cyberpeace.store import DetectionRecorder, Store, open_store, sync_mandate
 from cyberpeace.telemetry.archive import FlowArchive
 from cyberpeace.telemetry.collector import Collector, Sink
 from cyberpeace.telemetry.listen import parse_host_port
 from cyberpeace.telemetry.metrics import CONTENT_TYPE, exposition
+
+if TYPE_CHECKING:  # the response path is loaded only when the sensor responds
+    from cyberpeace.respond.auto import AutoResponder
+    from cyberpeace.respond.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -152,13 +156,15 @@ def run_sensor(
 
 @contextmanager
 def sensor_detection(
-    settings: Settings, mandate: Mandate | None = None, **options: Any
+    settings: Settings, mandate: Mandate | None = None, *, respond: bool = False, **options: Any
 ) -> Iterator[LiveDetector]:
     """A live detector recording into ``settings.database_url`` (created or migrated first),
     with the mandate's borders, safe areas, criticality and allow list when given one (its
     parties and safe areas are loaded into the store, as incidents name them). ``options`` go
     to ``LiveDetector`` (window_s, max_rows, update_every, thresholds). The store is closed on
-    the way out; close the detector before (``run_sensor`` does)."""
+    the way out; close the detector before (``run_sensor`` does). ``respond`` (needs the
+    mandate) plans against each detection and enforces what is automatic, with the expiry
+    sweeper running alongside (``respond/auto.py``)."""
     store = open_store(settings.database_url)
     try:
         if mandate is not None:
@@ -168,8 +174,11 @@ def sensor_detection(
             store, tlp=mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
         )
         watch = Watch.of(mandate)
+        responder, sweeper = (
+            _responding(recorder, store, settings, mandate) if respond else (None, None)
+        )
         detector = LiveDetector(
-            recorder,
+            responder or recorder,
             watch.borders,
             allow_list=watch.allow_list,
             criticality=watch.criticality,
@@ -179,8 +188,24 @@ def sensor_detection(
             yield detector
         finally:
             detector.close()
+            if sweeper is not None:
+                sweeper.stop()
     finally:
         store.close()
+
+
+def _responding(
+    recorder: DetectionRecorder, store: Store, settings: Settings, mandate: Mandate | None
+) -> tuple[AutoResponder, Sweeper]:
+    from cyberpeace.respond.auto import AutoResponder
+    from cyberpeace.respond.sweeper import Sweeper
+
+    if mandate is None:
+        raise ValueError("responding needs the mandate: its rules of engagement decide")
+    sweeper = Sweeper(store, settings, settings.action_sweep_seconds or 30.0)
+    if settings.action_sweep_seconds > 0:
+        sweeper.start()
+    return AutoResponder(recorder, store, mandate, sweeper), sweeper
 
 
 def _serve_api(collector: Collector, bind: tuple[str, int]) -> tuple[Any, threading.Thread]:

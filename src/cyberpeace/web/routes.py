@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -145,6 +145,7 @@ def dashboard(request: Request, session: DbSession) -> Response:
         "incidents": open_incidents,
         "critical": sum(1 for i in open_incidents if i.severity == "critical"),
         "pending_actions": respond.list_actions(session, viewer, pending=True, limit=50),
+        "active_actions": _active_actions(session, viewer),
     }
     return templates.TemplateResponse(request, "dashboard.html", context)
 
@@ -214,26 +215,41 @@ def _worst(incidents: list[IncidentRow]) -> str:
     return max((i.severity for i in incidents), key=SEVERITIES.index)
 
 
+def _active_actions(session: DbSession, viewer: Viewer) -> list[Any]:
+    """The actions that are, or are about to be, in force: those a human may revoke."""
+    found = []
+    for wanted in ("applied", "approved", "failed"):
+        found += respond.list_actions(session, viewer, status=wanted, limit=50)
+    return sorted(found, key=lambda row: row.id, reverse=True)
+
+
 @router.post("/actions/{action_id}/{decision}")
 def decide_action(
     action_id: int,
     decision: str,
     request: Request,
+    tasks: BackgroundTasks,
     session: DbSession,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Approve or reject a pending action from the dashboard (mission staff)."""
+    """Approve, reject or revoke an action from the dashboard (mission staff)."""
     viewer = _viewer(request, session)
     if viewer is None:
         return _to_login()
-    steps = {"approve": respond.approve, "reject": respond.reject}
+    steps = {"approve": respond.approve, "reject": respond.reject, "revoke": respond.revoke}
     if decision not in steps:
         context = {"viewer": viewer, "message": f"no decision {decision!r}", "code": 404}
         return templates.TemplateResponse(request, "error.html", context, status_code=404)
     try:
-        steps[decision](session, viewer, action_id, reason, datetime.now(UTC))
+        row = steps[decision](session, viewer, action_id, reason, datetime.now(UTC))
     except (NotFound, Forbidden, InvalidTransition) as exc:
         code = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 409
         context = {"viewer": viewer, "message": str(exc), "code": code}
         return templates.TemplateResponse(request, "error.html", context, status_code=code)
+    if row.status == "approved" or (row.status == "revoked" and row.in_force):
+        # After the response, once the decision is committed (as the API does).
+        from cyberpeace.respond.setup import enforce_now
+
+        app = request.app
+        tasks.add_task(enforce_now, app.state.store, app.state.settings)
     return RedirectResponse("/#actions", status_code=303)

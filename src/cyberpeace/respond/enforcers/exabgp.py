@@ -306,7 +306,8 @@ class ExaBgpActionEnforcer:
         return Applied(self.name, {"routes": [route.key() for route in routes]})
 
     def remove(self, action: Action) -> None:
-        held = {a.route.key() for a in self.speaker.announced()}
+        # Every route of the action, not only those this process announced: the action may
+        # have been applied by another process (the CLI, the API) or before a restart, and
+        # ExaBGP answers ``done`` to withdrawing a route it does not hold.
         for route in routes_of(action, self.next_hops):
-            if route.key() in held:
-                self.speaker.withdraw(route)
+            self.speaker.withdraw(route)

@@ -73,6 +73,9 @@ class NftablesEnforcer:
             timeout = max(1, math.ceil(action.remaining(datetime.now(UTC)).total_seconds()))
             elements = self._elements(action)
             for set_name, values in elements.items():
+                stale = self._inside_new_prefixes(set_name, values)
+                if stale:  # a renewal folded them into a prefix: overlapping intervals clash
+                    batch.append({"delete": {"element": self._set_ref(set_name, stale)}})
                 with_timeout = [{"elem": {"val": v, "timeout": timeout}} for v in values]
                 batch.append({"add": {"element": self._set_ref(set_name, with_timeout)}})
                 batch.append({"delete": {"element": self._set_ref(set_name, values)}})
@@ -253,6 +256,32 @@ class NftablesEnforcer:
             values.append({"concat": [left, str(destination)]})
         return {f"src_dst{v}": values} if values else {}
 
+    def _inside_new_prefixes(self, set_name: str, values: list[Any]) -> list[Any]:
+        """Elements in force whose source lies strictly inside a source prefix of ``values``
+        towards the same destination (one lookup per prefix length, not per pair)."""
+        if not set_name.startswith("src_dst"):
+            return []
+        wanted = {_source_net(v["concat"][0]): v["concat"][1] for v in values}
+        prefixes = {n for n in wanted if n.num_addresses > 1}
+        if not prefixes:
+            return []
+        lengths = sorted({n.prefixlen for n in prefixes})
+        stale = []
+        for item in self.elements(set_name):
+            val = item["elem"]["val"] if isinstance(item, dict) and "elem" in item else item
+            if not isinstance(val, dict) or "concat" not in val:
+                continue
+            left, destination = val["concat"]
+            net = _source_net(left)
+            for length in lengths:
+                if length >= net.prefixlen:
+                    break
+                holder = net.supernet(new_prefix=length)
+                if holder in prefixes and wanted[holder] == destination:
+                    stale.append(val)
+                    break
+        return stale
+
     def _set_ref(self, name: str, elements: list[Any]) -> Json:
         return {"family": "inet", "table": self.table, "name": name, "elem": elements}
 
@@ -312,6 +341,13 @@ class NftablesEnforcer:
             for i in rules
             if "rule" in i and i["rule"].get("comment") == comment
         ]
+
+
+def _source_net(left: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The source of a ``saddr . daddr`` element as nft lists it: an address or a prefix."""
+    if isinstance(left, dict) and "prefix" in left:
+        return ipaddress.ip_network(f"{left['prefix']['addr']}/{left['prefix']['len']}")
+    return ipaddress.ip_network(str(left))
 
 
 def _payload(protocol: str, field: str) -> Json:
