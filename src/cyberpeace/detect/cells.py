@@ -29,8 +29,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
+from cyberpeace.detect.cell_kernel import cell_pass
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
+from cyberpeace.detect.hash_groups import distinct_per_group
 from cyberpeace.detect.hyperloglog import HyperLogLog
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
@@ -232,9 +234,7 @@ def distinct_sources(
         sketch = HyperLogLog(len(wanted))
         sketch.add(every & ((1 << _DST_BITS) - 1), every >> _DST_BITS)
         return np.round(sketch.estimate()).astype(np.int64)
-    unique = distinct(every)
-    counts: I64 = np.bincount(unique >> _DST_BITS, minlength=len(wanted)).astype(np.int64)
-    return counts
+    return distinct_per_group(every >> _DST_BITS, every & ((1 << _DST_BITS) - 1), len(wanted))
 
 
 def _pair_keys(seconds: I64, second: I64, dst: I64) -> I64:
@@ -290,42 +290,29 @@ def cells_of(flows: Flows, classes: U8) -> Cells:
 
 
 def _cells_of_span(flows: Flows, classes: U8) -> Cells:
+    """The cells of records less than 2**25 seconds apart, in one compiled pass
+    (``cell_kernel.py``)."""
     n = len(flows)
-    first_second = np.floor(flows.start)
-    second = first_second.astype(np.int64)
-    base = int(second[0])
-    key = ((second - base) << _SECOND_SHIFT) | (flows.dst << _CLASS_BITS) | classes
-    run_start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    weights = _first_second_weights(flows, first_second)
-    long_rows = np.flatnonzero(flows.end > first_second + 2)
-    run_sums = [np.add.reduceat(w, run_start) for w in weights]
-    run_key = key[run_start]
-    order = _sort_runs(run_key)
-    sorted_key = run_key[order]
-    opens = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
-    run_cell = np.empty(len(order), dtype=np.int64)
-    run_cell[order] = _group_index(len(order), opens)
-    sums = [np.add.reduceat(s[order], opens) for s in run_sums]
-    length = np.diff(np.append(run_start, n)).astype(np.float64)
-    started = np.add.reduceat(length[order], opens)
-    parts = [
-        (sorted_key[opens], sums[0], sums[1], started, started),
-        _spilled(sorted_key[opens], sums[2], sums[3], sums[4]),
-        _long_slices(flows, first_second, key, base, long_rows),
-    ]
-    cell_key, packets, size, begun, active, cell_of = _merge(parts)
+    base = int(np.floor(flows.start[0]))
+    cell_key, packets, size, begun, active, run_start, run_cell, long_rows = cell_pass(
+        flows.start, flows.end, flows.dst, classes, flows.packets, flows.bytes, base
+    )
+    order = np.argsort(cell_key)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    cell_key = cell_key[order]
     return Cells(
         second=(cell_key >> _SECOND_SHIFT) + base,
         dst=(cell_key >> _CLASS_BITS) & ((1 << _DST_BITS) - 1),
         kind=(cell_key & ((1 << _CLASS_BITS) - 1)).astype(np.uint8),
-        packets=packets,
-        bytes=size,
-        started=begun,
-        active=active,
-        run_start=run_start.astype(np.int64),
-        run_cell=cell_of[run_cell],
+        packets=packets[order],
+        bytes=size[order],
+        started=begun[order],
+        active=active[order],
+        run_start=run_start,
+        run_cell=rank[run_cell],
         rows=n,
-        long_rows=long_rows.astype(np.int64),
+        long_rows=long_rows,
     )
 
 
