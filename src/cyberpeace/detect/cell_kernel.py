@@ -1,20 +1,19 @@
 """The cells of a batch in one compiled pass over its records (``cells.py`` says what they hold).
 
-Each record's key, ``(second << 36) | (destination << 3) | class`` with the second counted from
-the batch's first, is looked up in an open-addressing hash table (linear probing; Knuth, TAOCP
-vol. 3, section 6.4) that numbers the cells in the order they are first met; a record of the
-same key as the one before it (a flood's records arrive together) skips the look-up. The same
-pass adds its first second's share of packets and bytes to its cell, the rest to the cell one
-second on when it spans two seconds, and cuts records over three seconds into a slice per
-second. The cells are then put in key order (one sort of the cells, not of the records).
+The records come sorted by start, so a record adds only to the cells of its first second and
+the one after (the later slices of the few records over three seconds are cut beforehand, with
+``seconds.py``, and sorted by key). The pass keeps two small open-addressing hash tables
+(linear probing; Knuth, TAOCP vol. 3, section 6.4), one for the current second and one for the
+next, keyed by (destination, class): they stay in cache however large the batch. When the
+records move past a second, its cells (with the slices that fall in it) are sorted by key and
+written out, so the cells come out in key order without a sort of the whole batch. A record of
+the same key as the one before it (a flood's records arrive together) skips the look-up.
 
-Compiled by numba with ``cache=True``: only the first run after an install or a change pays the
-compile (about two seconds); later processes load the machine code from disk.
+Compiled by numba with ``cache=True``: only the first run after an install or a change pays
+the compile (a few seconds); later processes load the machine code from disk.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
@@ -29,34 +28,75 @@ U8 = NDArray[np.uint8]
 CLASS_BITS = 3
 SECOND_SHIFT = 36
 _EMPTY = -1
+_FAR = 1 << 62
 
 
 @numba.njit(cache=True)
-def _cell_of(key: int, keys: I64, bits: int) -> tuple[int, bool]:  # pragma: no cover - compiled
-    """The slot of ``key`` and whether it is new (then the caller numbers it)."""
-    mask = (1 << bits) - 1
-    at = _slot(key, bits)
-    while keys[at] != _EMPTY and keys[at] != key:
+def survey(start: F64, end: F64) -> tuple[int, I64, int]:  # pragma: no cover - compiled
+    """In one pass over records sorted by start: how many reach into their second second;
+    the rows of those over three seconds or more; and the most records starting in one
+    second."""
+    n = len(start)
+    long_rows = np.empty(n, dtype=np.int64)
+    spills, longs, busiest, run = 0, 0, 0, 0
+    previous = -1.0
+    for i in range(n):
+        first = np.floor(start[i])
+        run = run + 1 if first == previous else 1
+        busiest = max(busiest, run)
+        previous = first
+        if end[i] > first + 1:
+            spills += 1
+            if end[i] > first + 2:
+                long_rows[longs] = i
+                longs += 1
+    return spills, long_rows[:longs].copy(), busiest
+
+
+@numba.njit(cache=True, inline="always")
+def _added(
+    low: int, keys: I64, ids: I64, bits: I64, counts: I64, cell_low: I64, t: int
+) -> int:  # pragma: no cover - compiled
+    """The local cell of ``low`` in second table ``t``, numbered anew when missing."""
+    mask = (1 << bits[t]) - 1
+    at = _slot(low, bits[t])
+    while keys[t, at] != _EMPTY and keys[t, at] != low:
         at = (at + 1) & mask
-    return at, keys[at] == _EMPTY
+    if keys[t, at] == low:
+        return ids[t, at]
+    cell = counts[t]
+    keys[t, at] = low
+    ids[t, at] = cell
+    cell_low[t, cell] = low
+    counts[t] = cell + 1
+    return cell
 
 
 @numba.njit(cache=True)
-def _grown(keys: I64, ids: I64, bits: int) -> tuple[I64, I64]:  # pragma: no cover - compiled
-    wider = bits + 1
-    mask = (1 << wider) - 1
-    new_keys = np.full(1 << wider, _EMPTY, dtype=np.int64)
-    new_ids = np.empty(1 << wider, dtype=np.int64)
-    for j in range(len(keys)):
-        key = keys[j]
-        if key == _EMPTY:
-            continue
-        at = _slot(key, wider)
-        while new_keys[at] != _EMPTY:
+def _sized(
+    keys: I64, ids: I64, bits: I64, counts: I64, cell_low: I64, t: int, cells: int
+) -> None:  # pragma: no cover - compiled
+    """Table ``t`` with room for ``cells`` cells in all: the fewest slots that keep it at most
+    half full, so that a quiet second's look-ups stay within a few cache lines."""
+    wanted = 4
+    while (1 << wanted) < 2 * cells:
+        wanted += 1
+    if wanted <= bits[t] and (counts[t] > 0 or wanted == bits[t]):
+        return
+    mask = (1 << bits[t]) - 1
+    for j in range(counts[t]):  # empty the old slots, then insert again
+        at = _slot(cell_low[t, j], bits[t])
+        while keys[t, at] != cell_low[t, j]:
             at = (at + 1) & mask
-        new_keys[at] = key
-        new_ids[at] = ids[j]
-    return new_keys, new_ids
+        keys[t, at] = _EMPTY
+    bits[t] = wanted
+    mask = (1 << wanted) - 1
+    for j in range(counts[t]):
+        at = _slot(cell_low[t, j], wanted)
+        while keys[t, at] != _EMPTY:
+            at = (at + 1) & mask
+        keys[t, at] = cell_low[t, j]
+        ids[t, at] = j
 
 
 @numba.njit(cache=True)
@@ -68,126 +108,124 @@ def cell_pass(
     packets: NDArray[np.uint64],
     size: NDArray[np.uint64],
     base: int,
-) -> tuple[I64, F64, F64, F64, F64, I64, I64, I64]:  # pragma: no cover - compiled
-    """Cells in the order first met: key, packets, bytes, records started, records active;
-    and the runs (start row, cell) and the rows of records over three seconds or more."""
+    slices: tuple[I64, F64, F64],
+    bits: int,
+    out_key: I64,
+    out_sums: F64,
+    run_start: I64,
+    run_cell: I64,
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """Write the cells in key order (key, and sums of packets, bytes, records started and
+    records active) to ``out_*``, and the runs of equal key in record order (start row, cell)
+    to ``run_*``; return how many of each.
+
+    ``slices`` are the key, packets and bytes of the third and later one-second slices of the
+    records over three seconds, sorted by key (each is active in its second and started in
+    none). Each second's table has up to ``2**bits`` slots, at least twice the cells one
+    second can hold. ``out_*`` hold as many cells as there can be: records, their second seconds and
+    slices."""
+    slice_key, slice_packets, slice_bytes = slices
     n = len(start)
-    bits = 10
-    keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
-    ids = np.empty(1 << bits, dtype=np.int64)
-    room = 1024
-    cell_key = np.empty(room, dtype=np.int64)
-    sums = np.zeros((room, 4), dtype=np.float64)  # packets, bytes, started, active
-    run_start = np.empty(n, dtype=np.int64)
-    run_cell = np.empty(n, dtype=np.int64)
-    long_rows = np.empty(n, dtype=np.int64)
-    cells, runs, longs = 0, 0, 0
+    n_slices = len(slice_key)
+    room = 1 << (bits - 1)
+    keys = np.full((2, 1 << bits), _EMPTY, dtype=np.int64)
+    ids = np.empty((2, 1 << bits), dtype=np.int64)
+    cell_low = np.empty((2, room), dtype=np.int64)
+    sums = np.zeros((2, room, 4), dtype=np.float64)
+    counts = np.zeros(2, dtype=np.int64)
+    final = np.empty(room, dtype=np.int64)
+    table_bits = np.full(2, 4, dtype=np.int64)
+    a = 0  # which table holds the current second; the other holds the next
+    cells, runs, run_low, at_slice = 0, 0, 0, 0
     last_key, last_cell = _EMPTY, -1
     spill_key, spill_cell = _EMPTY, -1
-    for i in range(n):
-        s, e = start[i], end[i]
-        first = np.floor(s)
-        second = np.int64(first) - base
-        low = (dst[i] << CLASS_BITS) | np.int64(kind[i])
-        p, b = float(packets[i]), float(size[i])
-        for step in range(3):  # 0: the first second; 1: the second; 2: later slices
-            if step == 0:
-                key = (second << SECOND_SHIFT) | low
-            elif step == 1:
-                if not e > first + 1:
-                    break
-                key = ((second + 1) << SECOND_SHIFT) | low
-            else:
-                if not e > first + 2:
-                    break
-                long_rows[longs] = i
-                longs += 1
-                key = _EMPTY  # the slices look their cells up below
+    current = np.int64(np.floor(start[0])) - base if n else np.int64(0)
+    i = 0
+    prepare = True
+    while True:
+        if prepare:  # a new current second: size both tables for what it and the next hold
+            prepare = False
+            j = i
+            while j < n and np.int64(np.floor(start[j])) - base == current:
+                j += 1
+            k = at_slice
+            while k < n_slices and (slice_key[k] >> SECOND_SHIFT) == current:
+                k += 1
+            _sized(keys, ids, table_bits, counts, cell_low, a, counts[a] + (j - i) + (k - at_slice))
+            _sized(keys, ids, table_bits, counts, cell_low, 1 - a, j - i)
+        second = np.int64(np.floor(start[i])) - base if i < n else np.int64(_FAR)
+        if second == current:
+            s, e = start[i], end[i]
+            first = np.floor(s)
+            low = (dst[i] << CLASS_BITS) | np.int64(kind[i])
+            key = (second << SECOND_SHIFT) | low
             if key == last_key:
                 cell = last_cell
-            elif key == spill_key:
-                cell = spill_cell
-            elif key != _EMPTY:
-                at, fresh = _cell_of(key, keys, bits)
-                if fresh:
-                    if cells == room:
-                        room *= 2
-                        wider_key = np.empty(room, dtype=np.int64)
-                        wider_key[:cells] = cell_key[:cells]
-                        cell_key = wider_key
-                        wider = np.zeros((room, 4), dtype=np.float64)
-                        wider[:cells] = sums[:cells]
-                        sums = wider
-                    keys[at] = key
-                    ids[at] = cells
-                    cell_key[cells] = key
-                    cell = cells
-                    cells += 1
-                    if 2 * cells > (1 << bits):
-                        keys, ids = _grown(keys, ids, bits)
-                        bits += 1
-                else:
-                    cell = ids[at]
-            if step == 0:
-                if key != last_key:
-                    run_start[runs] = i
-                    run_cell[runs] = cell
-                    runs += 1
-                    last_key, last_cell = key, cell
-                with_share = (first + 1 - s) / (e - s) if e != s else 1.0
-                share = min(with_share, 1.0)
-                sums[cell, 0] += p * share
-                sums[cell, 1] += b * share
-                sums[cell, 2] += 1.0
-                sums[cell, 3] += 1.0
-                first_p, first_b = p * share, b * share
-            elif step == 1:
-                spill_key, spill_cell = key, cell
-                if e <= first + 2:
-                    sums[cell, 0] += p - first_p
-                    sums[cell, 1] += b - first_b
-                sums[cell, 3] += 1.0
             else:
-                span = e - s
-                last = max(math.ceil(e) - first, 1.0)
-                k = 1.0
-                while k < last:
-                    at_second = first + k
-                    overlap = min(e, at_second + 1.0) - max(s, at_second)
-                    share = max(overlap, 0.0) / span
-                    slice_key = ((second + np.int64(k)) << SECOND_SHIFT) | low
-                    at, fresh = _cell_of(slice_key, keys, bits)
-                    if fresh:
-                        if cells == room:
-                            room *= 2
-                            wider_key = np.empty(room, dtype=np.int64)
-                            wider_key[:cells] = cell_key[:cells]
-                            cell_key = wider_key
-                            wider = np.zeros((room, 4), dtype=np.float64)
-                            wider[:cells] = sums[:cells]
-                            sums = wider
-                        keys[at] = slice_key
-                        ids[at] = cells
-                        cell_key[cells] = slice_key
-                        cell = cells
-                        cells += 1
-                        if 2 * cells > (1 << bits):
-                            keys, ids = _grown(keys, ids, bits)
-                            bits += 1
-                    else:
-                        cell = ids[at]
-                    sums[cell, 0] += p * share
-                    sums[cell, 1] += b * share
-                    if k != 1.0:
-                        sums[cell, 3] += 1.0
-                    k += 1.0
-    return (
-        cell_key[:cells],
-        sums[:cells, 0].copy(),
-        sums[:cells, 1].copy(),
-        sums[:cells, 2].copy(),
-        sums[:cells, 3].copy(),
-        run_start[:runs].copy(),
-        run_cell[:runs].copy(),
-        long_rows[:longs].copy(),
-    )
+                cell = spill_cell if key == spill_key else _added(
+                    low, keys, ids, table_bits, counts, cell_low, a
+                )
+                run_start[runs] = i
+                run_cell[runs] = cell
+                runs += 1
+                last_key, last_cell = key, cell
+            p, b = float(packets[i]), float(size[i])
+            share = min((first + 1 - s) / (e - s), 1.0) if e != s else 1.0
+            first_p, first_b = p * share, b * share
+            sums[a, cell, 0] += first_p
+            sums[a, cell, 1] += first_b
+            sums[a, cell, 2] += 1.0
+            sums[a, cell, 3] += 1.0
+            if e > first + 1:
+                later = key + (1 << SECOND_SHIFT)
+                if later != spill_key:
+                    spill_cell = _added(low, keys, ids, table_bits, counts, cell_low, 1 - a)
+                    spill_key = later
+                if e <= first + 2:
+                    sums[1 - a, spill_cell, 0] += p - first_p
+                    sums[1 - a, spill_cell, 1] += b - first_b
+                else:  # the second of three or more slices
+                    share = (min(e, first + 2) - (first + 1)) / (e - s)
+                    sums[1 - a, spill_cell, 0] += p * share
+                    sums[1 - a, spill_cell, 1] += b * share
+                sums[1 - a, spill_cell, 3] += 1.0
+            i += 1
+            continue
+        if second < current:
+            raise ValueError("records must be sorted by start")
+        # The records moved past the current second: its slices join it, then out it goes.
+        while at_slice < n_slices and (slice_key[at_slice] >> SECOND_SHIFT) == current:
+            low = slice_key[at_slice] & ((1 << SECOND_SHIFT) - 1)
+            cell = _added(low, keys, ids, table_bits, counts, cell_low, a)
+            sums[a, cell, 0] += slice_packets[at_slice]
+            sums[a, cell, 1] += slice_bytes[at_slice]
+            sums[a, cell, 3] += 1.0
+            at_slice += 1
+        count = counts[a]
+        order = np.argsort(cell_low[a, :count])
+        mask = (1 << table_bits[a]) - 1
+        for r in range(count):
+            j = order[r]
+            out_key[cells + r] = (current << SECOND_SHIFT) | cell_low[a, j]
+            for c in range(4):
+                out_sums[cells + r, c] = sums[a, j, c]
+                sums[a, j, c] = 0.0
+            final[j] = cells + r
+            at = _slot(cell_low[a, j], table_bits[a])  # empty the slot for the second after next
+            while keys[a, at] != cell_low[a, j]:
+                at = (at + 1) & mask
+            keys[a, at] = _EMPTY
+        for r in range(run_low, runs):
+            run_cell[r] = final[run_cell[r]]
+        run_low = runs
+        cells += count
+        counts[a] = 0
+        a = 1 - a  # the next second's table becomes the current one
+        current += 1
+        prepare = True
+        if counts[a] == 0:  # nothing pending: go straight to the next record or slice
+            ahead = slice_key[at_slice] >> SECOND_SHIFT if at_slice < n_slices else _FAR
+            current = max(current, min(second, ahead))
+            if current == _FAR:
+                break
+    return cells, runs

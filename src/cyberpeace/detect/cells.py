@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
-from cyberpeace.detect.cell_kernel import cell_pass
+from cyberpeace.detect.cell_kernel import cell_pass, survey
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hash_groups import distinct_per_group
@@ -294,26 +294,71 @@ def _cells_of_span(flows: Flows, classes: U8) -> Cells:
     (``cell_kernel.py``)."""
     n = len(flows)
     base = int(np.floor(flows.start[0]))
-    cell_key, packets, size, begun, active, run_start, run_cell, long_rows = cell_pass(
-        flows.start, flows.end, flows.dst, classes, flows.packets, flows.bytes, base
+    spills, long_rows, busiest = survey(flows.start, flows.end)
+    slices = _later_slices(flows, classes, base, long_rows)
+    # Every record opens at most one cell in its second and one in the next.
+    room = n + spills + len(slices[0])
+    out_key, sums = np.empty(room, dtype=np.int64), np.empty((room, 4))
+    run_start, run_cell = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    cells, runs = cell_pass(
+        flows.start,
+        flows.end,
+        flows.dst,
+        classes,
+        flows.packets,
+        flows.bytes,
+        base,
+        slices,
+        _table_bits(busiest, slices[0]),
+        out_key,
+        sums,
+        run_start,
+        run_cell,
     )
-    order = np.argsort(cell_key)
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    cell_key = cell_key[order]
+    cell_key, sums, run_start, run_cell = out_key[:cells], sums[:cells], run_start[:runs], run_cell[:runs]
     return Cells(
         second=(cell_key >> _SECOND_SHIFT) + base,
         dst=(cell_key >> _CLASS_BITS) & ((1 << _DST_BITS) - 1),
         kind=(cell_key & ((1 << _CLASS_BITS) - 1)).astype(np.uint8),
-        packets=packets[order],
-        bytes=size[order],
-        started=begun[order],
-        active=active[order],
+        packets=sums[:, 0],
+        bytes=sums[:, 1],
+        started=sums[:, 2],
+        active=sums[:, 3],
         run_start=run_start,
-        run_cell=rank[run_cell],
+        run_cell=run_cell,
         rows=n,
         long_rows=long_rows,
     )
+
+
+def _table_bits(busiest: int, slice_key: I64) -> int:
+    """Bits of the slots of ``cell_pass``'s tables: at least twice the cells one second can
+    hold (its records, those of the second before, and the slices in it), given the most
+    records starting in one second."""
+    if len(slice_key):
+        seconds = slice_key >> _SECOND_SHIFT
+        cuts = np.flatnonzero(np.concatenate(([True], seconds[1:] != seconds[:-1], [True])))
+        busiest_slices = int(np.diff(cuts).max())
+    else:
+        busiest_slices = 0
+    return max(int(4 * (2 * busiest + busiest_slices)).bit_length(), 4)
+
+
+def _later_slices(flows: Flows, classes: U8, base: int, long: I64) -> tuple[I64, F64, F64]:
+    """The third and later one-second slices (key, packets, bytes) of the records ``long``
+    (over three seconds or more), sorted by key."""
+    if len(long) == 0:
+        nothing = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), nothing, nothing
+    cut = cut_into_seconds(flows.start[long], flows.end[long])
+    row = long[cut.flow]
+    later = cut.second >= np.floor(flows.start[row]).astype(np.int64) + 2
+    row, second, share = row[later], cut.second[later], cut.share[later]
+    low = (flows.dst[row] << _CLASS_BITS) | classes[row].astype(np.int64)
+    key = ((second - base) << _SECOND_SHIFT) | low
+    order = np.argsort(key, kind="stable")
+    packets = (flows.packets[row].astype(np.float64) * share)[order]
+    return key[order], packets, (flows.bytes[row].astype(np.float64) * share)[order]
 
 
 def _group_index(n: int, opens: NDArray[np.intp]) -> I64:
