@@ -34,6 +34,7 @@ from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hash_groups import distinct_per_group
 from cyberpeace.detect.hyperloglog import HyperLogLog
+from cyberpeace.detect.pair_kernel import groups_of_cells, source_pairs
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
 
@@ -211,30 +212,29 @@ def distinct_sources(
     """For each (second, destination) row of ``pairs``, the distinct sources of the records of
     ``classes`` active in that second (records over several seconds count in each).
 
-    Exact (one sort) up to ``exact_up_to`` (second, source) pairs; beyond, estimated by one
+    Exact (one hashing pass, ``hash_groups.py``) up to ``exact_up_to`` (second, source) pairs; beyond, estimated by one
     HyperLogLog per row (``hyperloglog.py``, 1.6 % standard error, 4 KiB per row)."""
     if len(pairs.second) == 0:
         return np.zeros(0, dtype=np.int64)
     seconds = distinct(pairs.second)
     wanted = (np.searchsorted(seconds, pairs.second) << _DST_BITS) | pairs.dst
     inside = of_classes(cells.kind, classes)
-    here = _look_up(wanted, _pair_keys(seconds, cells.second, cells.dst))
-    after = _look_up(wanted, _pair_keys(seconds, cells.second + 1, cells.dst))
-    rows, cell = cells.rows_and_cells(inside & ((here >= 0) | (after >= 0)))
-    src, first_second = flows.src[rows], np.floor(flows.start[rows])
-    found, then = here[cell], after[cell]
-    spans = (then >= 0) & (flows.end[rows] > first_second + 1)
-    keys = [
-        (found[found >= 0] << _DST_BITS) | src[found >= 0],
-        (then[spans] << _DST_BITS) | src[spans],
-        _long_keys(cells, flows, seconds, wanted, inside),
-    ]
-    every = np.concatenate(keys)
-    if len(every) > exact_up_to:  # bounded memory: one HyperLogLog per (second, destination)
+    here, after = (
+        groups_of_cells(cells.second, cells.dst, inside, pairs.second, pairs.dst, ahead)
+        for ahead in (0, 1)
+    )
+    group, src = source_pairs(
+        cells.run_start, cells.run_cell, cells.rows, here, after, flows.start, flows.end, flows.src
+    )
+    longer = _long_keys(cells, flows, seconds, wanted, inside)
+    if len(longer):
+        group = np.concatenate([group, longer >> _DST_BITS])
+        src = np.concatenate([src, longer & ((1 << _DST_BITS) - 1)])
+    if len(group) > exact_up_to:  # bounded memory: one HyperLogLog per (second, destination)
         sketch = HyperLogLog(len(wanted))
-        sketch.add(every & ((1 << _DST_BITS) - 1), every >> _DST_BITS)
+        sketch.add(src, group)
         return np.round(sketch.estimate()).astype(np.int64)
-    return distinct_per_group(every >> _DST_BITS, every & ((1 << _DST_BITS) - 1), len(wanted))
+    return distinct_per_group(group, src, len(wanted))
 
 
 def _pair_keys(seconds: I64, second: I64, dst: I64) -> I64:
