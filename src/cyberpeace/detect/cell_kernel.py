@@ -32,7 +32,7 @@ _FAR = 1 << 62
 
 
 @numba.njit(cache=True)
-def survey(start: F64, end: F64) -> tuple[int, I64, int]:  # pragma: no cover - compiled
+def survey(start: F64, end: F64) -> tuple[int, I64, int]:  # pragma: no cover
     """In one pass over records sorted by start: how many reach into their second second;
     the rows of those over three seconds or more; and the most records starting in one
     second."""
@@ -56,26 +56,26 @@ def survey(start: F64, end: F64) -> tuple[int, I64, int]:  # pragma: no cover - 
 @numba.njit(cache=True, inline="always")
 def _added(
     low: int, keys: I64, ids: I64, bits: I64, counts: I64, cell_low: I64, t: int
-) -> int:  # pragma: no cover - compiled
+) -> int:  # pragma: no cover
     """The local cell of ``low`` in second table ``t``, numbered anew when missing."""
     mask = (1 << bits[t]) - 1
     at = _slot(low, bits[t])
     while keys[t, at] != _EMPTY and keys[t, at] != low:
         at = (at + 1) & mask
     if keys[t, at] == low:
-        return ids[t, at]
+        return int(ids[t, at])
     cell = counts[t]
     keys[t, at] = low
     ids[t, at] = cell
     cell_low[t, cell] = low
     counts[t] = cell + 1
-    return cell
+    return int(cell)
 
 
 @numba.njit(cache=True)
 def _sized(
     keys: I64, ids: I64, bits: I64, counts: I64, cell_low: I64, t: int, cells: int
-) -> None:  # pragma: no cover - compiled
+) -> None:  # pragma: no cover
     """Table ``t`` with room for ``cells`` cells in all: the fewest slots that keep it at most
     half full, so that a quiet second's look-ups stay within a few cache lines."""
     wanted = 4
@@ -114,9 +114,9 @@ def cell_pass(
     out_sums: F64,
     run_start: I64,
     run_cell: I64,
-) -> tuple[int, int]:  # pragma: no cover - compiled
-    """Write the cells in key order (key, and sums of packets, bytes, records started and
-    records active) to ``out_*``, and the runs of equal key in record order (start row, cell)
+) -> tuple[int, int]:  # pragma: no cover
+    """Write the cells in key order (key, and rows of sums: packets, bytes, records started
+    and records active) to ``out_*``, and the runs of equal key in record order (start row, cell)
     to ``run_*``; return how many of each.
 
     ``slices`` are the key, packets and bytes of the third and later one-second slices of the
@@ -162,8 +162,10 @@ def cell_pass(
             if key == last_key:
                 cell = last_cell
             else:
-                cell = spill_cell if key == spill_key else _added(
-                    low, keys, ids, table_bits, counts, cell_low, a
+                cell = (
+                    spill_cell
+                    if key == spill_key
+                    else _added(low, keys, ids, table_bits, counts, cell_low, a)
                 )
                 run_start[runs] = i
                 run_cell[runs] = cell
@@ -208,7 +210,7 @@ def cell_pass(
             j = order[r]
             out_key[cells + r] = (current << SECOND_SHIFT) | cell_low[a, j]
             for c in range(4):
-                out_sums[cells + r, c] = sums[a, j, c]
+                out_sums[c, cells + r] = sums[a, j, c]
                 sums[a, j, c] = 0.0
             final[j] = cells + r
             at = _slot(cell_low[a, j], table_bits[a])  # empty the slot for the second after next
@@ -224,8 +226,37 @@ def cell_pass(
         current += 1
         prepare = True
         if counts[a] == 0:  # nothing pending: go straight to the next record or slice
-            ahead = slice_key[at_slice] >> SECOND_SHIFT if at_slice < n_slices else _FAR
+            ahead = np.int64(slice_key[at_slice] >> SECOND_SHIFT if at_slice < n_slices else _FAR)
             current = max(current, min(second, ahead))
             if current == _FAR:
                 break
     return cells, runs
+
+
+@numba.njit(cache=True)
+def totals_pass(
+    second: I64,
+    dst: I64,
+    kind: U8,
+    sums: tuple[F64, F64, F64, F64],
+    within: NDArray[np.bool_],
+    counted: NDArray[np.bool_],
+) -> tuple[I64, I64, F64]:  # pragma: no cover
+    """Per (second, destination) holding a cell of a class ``within`` (cells sorted by key),
+    the sums (rows: packets, bytes, started, active) over its cells of a class ``counted``."""
+    n = len(second)
+    out_second = np.empty(n, dtype=np.int64)
+    out_dst = np.empty(n, dtype=np.int64)
+    out = np.zeros((4, n), dtype=np.float64)
+    rows = 0
+    for c in range(n):
+        if not within[kind[c]]:
+            continue
+        if rows == 0 or second[c] != out_second[rows - 1] or dst[c] != out_dst[rows - 1]:
+            out_second[rows] = second[c]
+            out_dst[rows] = dst[c]
+            rows += 1
+        if counted[kind[c]]:
+            for k in range(4):
+                out[k, rows - 1] += sums[k][c]
+    return out_second[:rows].copy(), out_dst[:rows].copy(), out[:, :rows].copy()

@@ -6,16 +6,12 @@ class (``classify``), and its packets and bytes are spread evenly over the secon
 share to the cell it started in and the rest to the same cell one second later; the few records
 over three seconds or more are cut into slices of their own.
 
-The pass, without a loop over records:
-
-1. one key per record, ``(second << 36) | (destination << 3) | class`` (address ids are below
-   2**33, ``addresses.py``);
-2. neighbouring records of equal key (a flood's records arrive together) are summed first, with
-   ``np.add.reduceat`` over the batch in its own order;
-3. those runs are sorted by key, with their position riding in the low bits of the sorted words
-   (``groups.sort_packed``), in chunks of seconds so that key and position fit one int64 (the
-   loop runs over chunks of at least 512 seconds or 2**18 runs, never over records);
-4. equal keys are summed into cells, the second-second shares shifted one second on and merged.
+The pass (``cell_kernel.py``) is compiled: one key per record, ``(second << 36) |
+(destination << 3) | class`` (address ids are below 2**33, ``addresses.py``), looked up in a
+small hash table per second, so that the cells come out in key order without a sort of the
+batch; neighbouring records of equal key (a flood's records arrive together) share one look-up
+and form the runs that lead back from cells to records. Sums of packets and bytes equal those
+of a plain per-slice sum up to float rounding (the order of the additions differs).
 
 ``rows_of`` goes back from chosen cells to the records that started in them.
 """
@@ -29,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
-from cyberpeace.detect.cell_kernel import cell_pass, survey
+from cyberpeace.detect.cell_kernel import cell_pass, survey, totals_pass
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hash_groups import distinct_per_group
@@ -56,8 +52,6 @@ ALL_CLASSES = tuple(range(len(CLASS_NAMES)))
 _CLASS_BITS = 3
 _DST_BITS = 33
 _SECOND_SHIFT = _DST_BITS + _CLASS_BITS
-_KEY_BITS = 63
-_CHUNK_RUNS = 1 << 18
 _EPOCH_BITS = 25
 EXACT_SOURCES_UP_TO = 1 << 23
 
@@ -129,28 +123,15 @@ class Cells:
     ) -> DestinationTotals:
         """Per (second, destination) holding a cell of a class in ``within`` (default
         ``classes``), the sums over its cells of a class in ``classes``."""
-        inside = of_classes(self.kind, within or classes)
-        second, dst, kind = self.second[inside], self.dst[inside], self.kind[inside]
-        new = np.ones(len(second), dtype=np.bool_)
-        new[1:] = (second[1:] != second[:-1]) | (dst[1:] != dst[:-1])
-        opens = np.flatnonzero(new)
-        counted = of_classes(kind, classes)
-
-        def summed(values: F64) -> F64:
-            if len(opens) == 0:
-                return np.zeros(0)
-            picked = values[inside] if within is None else values[inside] * counted
-            total: F64 = np.add.reduceat(picked, opens)
-            return total
-
-        return DestinationTotals(
-            second=second[opens],
-            dst=dst[opens],
-            packets=summed(self.packets),
-            bytes=summed(self.bytes),
-            started=summed(self.started),
-            active=summed(self.active),
+        second, dst, sums = totals_pass(
+            self.second,
+            self.dst,
+            self.kind,
+            (self.packets, self.bytes, self.started, self.active),
+            _marks(within or classes),
+            _marks(classes),
         )
+        return DestinationTotals(second, dst, sums[0], sums[1], sums[2], sums[3])
 
     def __len__(self) -> int:
         return len(self.second)
@@ -194,6 +175,13 @@ class DestinationTotals:
         )
 
 
+def _marks(classes: tuple[int, ...]) -> NDArray[np.bool_]:
+    """One flag per traffic class: is it among ``classes``."""
+    marks = np.zeros(1 << _CLASS_BITS, dtype=np.bool_)
+    marks[list(classes)] = True
+    return marks
+
+
 def of_classes(kind: U8, classes: tuple[int, ...]) -> NDArray[np.bool_]:
     """Which of ``kind`` (traffic classes) are among ``classes``."""
     marks = np.zeros(1 << _CLASS_BITS, dtype=np.bool_)
@@ -212,8 +200,9 @@ def distinct_sources(
     """For each (second, destination) row of ``pairs``, the distinct sources of the records of
     ``classes`` active in that second (records over several seconds count in each).
 
-    Exact (one hashing pass, ``hash_groups.py``) up to ``exact_up_to`` (second, source) pairs; beyond, estimated by one
-    HyperLogLog per row (``hyperloglog.py``, 1.6 % standard error, 4 KiB per row)."""
+    Exact (one hashing pass, ``hash_groups.py``) up to ``exact_up_to`` (second, source)
+    pairs; beyond, estimated by one HyperLogLog per row (``hyperloglog.py``, 1.6 % standard
+    error, 4 KiB per row)."""
     if len(pairs.second) == 0:
         return np.zeros(0, dtype=np.int64)
     seconds = distinct(pairs.second)
@@ -298,7 +287,7 @@ def _cells_of_span(flows: Flows, classes: U8) -> Cells:
     slices = _later_slices(flows, classes, base, long_rows)
     # Every record opens at most one cell in its second and one in the next.
     room = n + spills + len(slices[0])
-    out_key, sums = np.empty(room, dtype=np.int64), np.empty((room, 4))
+    out_key, sums = np.empty(room, dtype=np.int64), np.empty((4, room))
     run_start, run_cell = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     cells, runs = cell_pass(
         flows.start,
@@ -315,15 +304,16 @@ def _cells_of_span(flows: Flows, classes: U8) -> Cells:
         run_start,
         run_cell,
     )
-    cell_key, sums, run_start, run_cell = out_key[:cells], sums[:cells], run_start[:runs], run_cell[:runs]
+    cell_key, sums = out_key[:cells], sums[:, :cells]
+    run_start, run_cell = run_start[:runs], run_cell[:runs]
     return Cells(
         second=(cell_key >> _SECOND_SHIFT) + base,
         dst=(cell_key >> _CLASS_BITS) & ((1 << _DST_BITS) - 1),
         kind=(cell_key & ((1 << _CLASS_BITS) - 1)).astype(np.uint8),
-        packets=sums[:, 0],
-        bytes=sums[:, 1],
-        started=sums[:, 2],
-        active=sums[:, 3],
+        packets=sums[0],
+        bytes=sums[1],
+        started=sums[2],
+        active=sums[3],
         run_start=run_start,
         run_cell=run_cell,
         rows=n,
@@ -404,102 +394,6 @@ def _joined(parts: list[Cells], offsets: I64) -> Cells:
         rows=sum(p.rows for p in parts),
         long_rows=np.concatenate([p.long_rows + o for p, o in zip(parts, offsets, strict=True)]),
     )
-
-
-def _first_second_weights(flows: Flows, first_second: F64) -> list[F64]:
-    """Per record: packets and bytes in its first second; the rest of them when it spans just
-    two seconds (else 0); and 1.0 when it is still active in its second second."""
-    start, end = flows.start, flows.end
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = (first_second + 1 - start) / (end - start)
-    np.minimum(share, 1.0, out=share)  # within one second (or no duration): all of it
-    packets, size = flows.packets.astype(np.float64), flows.bytes.astype(np.float64)
-    first_packets, first_bytes = packets * share, size * share
-    later = end > first_second + 1
-    two = later & (end <= first_second + 2)
-    return [
-        first_packets,
-        first_bytes,
-        np.where(two, packets - first_packets, 0.0),
-        np.where(two, size - first_bytes, 0.0),
-        later.astype(np.float64),
-    ]
-
-
-def _sort_runs(run_key: I64) -> NDArray[np.intp]:
-    """An order sorting ``run_key`` (ascending in its second bits), chunk by chunk of seconds
-    so that each chunk's keys and positions fit one int64 word."""
-    n = len(run_key)
-    seconds = run_key >> _SECOND_SHIFT
-    orders, at = [], 0
-    while at < n:
-        stop = min(at + _CHUNK_RUNS, n)
-        position_bits = max(int(stop - at - 1).bit_length(), 1)
-        second_bits = _KEY_BITS - _SECOND_SHIFT - position_bits
-        if second_bits < 1:  # one second holds more runs than a chunk: take that second
-            stop = int(np.searchsorted(seconds, seconds[at], side="right"))
-            position_bits = max(int(stop - at - 1).bit_length(), 1)
-            second_bits = max(_KEY_BITS - _SECOND_SHIFT - position_bits, 0)
-        last = int(seconds[at]) + (1 << second_bits) - 1
-        stop = min(stop, int(np.searchsorted(seconds, last, side="right")))
-        part = run_key[at:stop] - (int(seconds[at]) << _SECOND_SHIFT)
-        if int(part.max()).bit_length() + position_bits <= _KEY_BITS:
-            words = np.sort((part << position_bits) | np.arange(stop - at, dtype=np.int64))
-            orders.append((words & ((1 << position_bits) - 1)) + at)
-        else:  # more runs in one second than a word holds besides its key
-            orders.append(np.argsort(part, kind="stable") + at)
-        at = stop
-    order: NDArray[np.intp] = np.concatenate(orders).astype(np.intp, copy=False)
-    return order
-
-
-_Part = tuple[I64, F64, F64, F64, F64]
-
-
-def _spilled(key: I64, packets: F64, size: F64, active: F64) -> _Part:
-    """The second-second shares of two-second records, in the cell one second later."""
-    later = active > 0
-    moved = key[later] + (1 << _SECOND_SHIFT)
-    zeros = np.zeros(len(moved))
-    return moved, packets[later], size[later], zeros, active[later]
-
-
-def _long_slices(flows: Flows, first_second: F64, key: I64, base: int, long: I64) -> _Part:
-    """Slices after the first of records over three seconds or more (their second-second
-    activity is counted with the two-second records'; their packets are not)."""
-    if len(long) == 0:
-        nothing = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing
-    cut = cut_into_seconds(flows.start[long], flows.end[long])
-    later = ~cut.first
-    row, second = long[cut.flow[later]], cut.second[later]
-    share = cut.share[later]
-    slice_key = ((second - base) << _SECOND_SHIFT) | (key[row] & ((1 << _SECOND_SHIFT) - 1))
-    second_second = second == first_second[row].astype(np.int64) + 1
-    return (
-        slice_key,
-        flows.packets[row].astype(np.float64) * share,
-        flows.bytes[row].astype(np.float64) * share,
-        np.zeros(len(row)),
-        (~second_second).astype(np.float64),
-    )
-
-
-def _merge(parts: list[_Part]) -> tuple[I64, F64, F64, F64, F64, I64]:
-    """The parts (each sorted by key) summed per key; and where each key of the first part went."""
-    keys = np.concatenate([p[0] for p in parts])
-    order = np.argsort(keys, kind="stable")  # a merge of sorted runs: linear
-    ordered = keys[order]
-    opens = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    sums = [np.add.reduceat(np.concatenate([p[i] for p in parts])[order], opens) for i in (1, 2)]
-    counts = [np.add.reduceat(np.concatenate([p[i] for p in parts])[order], opens) for i in (3, 4)]
-    merged = np.empty(len(keys), dtype=np.int64)
-    merged[order] = _group_index(len(keys), opens)
-    first_part = merged[: len(parts[0][0])]
-    if len(opens) == 0:
-        zero = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), zero, zero, zero, zero, first_part
-    return ordered[opens], sums[0], sums[1], counts[0], counts[1], first_part
 
 
 def _no_cells() -> Cells:

@@ -23,14 +23,15 @@ _MIN_SLOTS = 16
 
 
 @numba.njit(cache=True, inline="always")
-def _slot(value: int, bits: int) -> int:
-    """Fibonacci hashing (Knuth, TAOCP vol. 3, section 6.4): the top ``bits`` of value * 2**64/phi."""
+def _slot(value: int, bits: int) -> np.int64:
+    """Fibonacci hashing (Knuth, TAOCP vol. 3, section 6.4): the top ``bits`` of the value
+    times 2**64 / phi."""
     mixed = np.uint64(value) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(mixed >> np.uint64(64 - bits))
 
 
 @numba.njit(cache=True)
-def _distinct_per_group(group: I64, value: I64, groups: int) -> I64:  # pragma: no cover - compiled
+def _distinct_per_group(group: I64, value: I64, groups: int) -> I64:  # pragma: no cover
     n = len(group)
     bounds = np.zeros(groups + 1, dtype=np.int64)
     for i in range(n):
@@ -86,7 +87,7 @@ def distinct_per_group(group: I64, value: I64, groups: int) -> I64:
 
 
 @numba.njit(cache=True)
-def _rows_by_value(values: I64) -> tuple[I64, I64, I64]:  # pragma: no cover - compiled
+def _rows_by_value(values: I64) -> tuple[I64, I64, I64, I64]:  # pragma: no cover
     n = len(values)
     bits = 4
     keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
@@ -153,7 +154,9 @@ def rows_by_value(
 
 
 @numba.njit(cache=True)
-def _sums_by_group(values: NDArray[np.uint64], group: I64, groups: int) -> NDArray[np.float64]:  # pragma: no cover - compiled
+def _sums_by_group(
+    values: NDArray[np.uint64], group: I64, groups: int
+) -> NDArray[np.float64]:  # pragma: no cover
     totals = np.zeros(groups, dtype=np.uint64)
     for i in range(len(group)):
         totals[group[i]] += values[i]

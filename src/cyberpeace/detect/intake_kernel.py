@@ -28,7 +28,7 @@ def all_possible_pass(
     shortest_s: float,
     frame_bits: float,
     link_bps: float,
-) -> bool:  # pragma: no cover - compiled
+) -> bool:  # pragma: no cover
     """True when every record passes ``intake.all_possible``'s tests of the whole-column
     extremes (the same quotients, so the same answer); stops at the first that fails."""
     bits, frames = 0.0, 0.0

@@ -19,7 +19,7 @@ Mask = NDArray[np.bool_]
 @numba.njit(cache=True)
 def _groups_of_cells(
     cell_second: I64, cell_dst: I64, inside: Mask, pair_second: I64, pair_dst: I64, ahead: int
-) -> I64:  # pragma: no cover - compiled
+) -> I64:  # pragma: no cover
     n, m = len(cell_second), len(pair_second)
     found = np.full(n, -1, dtype=np.int64)
     p = 0
@@ -51,7 +51,7 @@ def groups_of_cells(
 @numba.njit(cache=True)
 def _source_pairs(
     run_start: I64, run_cell: I64, rows: int, here: I64, after: I64, start: F64, end: F64, src: I64
-) -> tuple[I64, I64]:  # pragma: no cover - compiled
+) -> tuple[I64, I64]:  # pragma: no cover
     runs = len(run_start)
     total = 0
     for r in range(runs):  # count first, then fill: no array grows
@@ -83,8 +83,14 @@ def _source_pairs(
 
 
 def source_pairs(
-    run_start: I64, run_cell: I64, rows: int, here: I64, after: I64, flows_start: F64,
-    flows_end: F64, src: I64,
+    run_start: I64,
+    run_cell: I64,
+    rows: int,
+    here: I64,
+    after: I64,
+    flows_start: F64,
+    flows_end: F64,
+    src: I64,
 ) -> tuple[I64, I64]:
     """The (group, source) pair of each record in the group of its first second (``here``,
     per cell) and, when it reaches into it, of its second second (``after``)."""
