@@ -238,12 +238,13 @@ def totals_pass(
     second: I64,
     dst: I64,
     kind: U8,
-    sums: tuple[F64, F64, F64, F64],
+    sums: F64,
     within: NDArray[np.bool_],
     counted: NDArray[np.bool_],
 ) -> tuple[I64, I64, F64]:  # pragma: no cover
     """Per (second, destination) holding a cell of a class ``within`` (cells sorted by key),
-    the sums (rows: packets, bytes, started, active) over its cells of a class ``counted``."""
+    the sums (rows: packets, bytes, started, active, as in ``sums``) over its cells of a class
+    ``counted``."""
     n = len(second)
     out_second = np.empty(n, dtype=np.int64)
     out_dst = np.empty(n, dtype=np.int64)
@@ -257,6 +258,25 @@ def totals_pass(
             out_dst[rows] = dst[c]
             rows += 1
         if counted[kind[c]]:
-            for k in range(4):
-                out[k, rows - 1] += sums[k][c]
+            out[0, rows - 1] += sums[0, c]
+            out[1, rows - 1] += sums[1, c]
+            out[2, rows - 1] += sums[2, c]
+            out[3, rows - 1] += sums[3, c]
     return out_second[:rows].copy(), out_dst[:rows].copy(), out[:, :rows].copy()
+
+
+@numba.njit(cache=True)
+def classify_pass(
+    protocol: U8,
+    src_port: NDArray[np.uint16],
+    tcp_flags: U8,
+    amplifier_marks: NDArray[np.uint32],
+    table: U8,
+) -> U8:  # pragma: no cover
+    """The class of each record: ``table`` at (protocol << 9) | amplifier mark | flags."""
+    n = len(protocol)
+    out = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        index = (np.uint32(protocol[i]) << 9) | amplifier_marks[src_port[i]] | tcp_flags[i]
+        out[i] = table[index]
+    return out

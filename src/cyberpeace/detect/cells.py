@@ -19,13 +19,13 @@ of a plain per-slice sum up to float rounding (the order of the additions differ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
-from cyberpeace.detect.cell_kernel import cell_pass, survey, totals_pass
+from cyberpeace.detect.cell_kernel import cell_pass, classify_pass, survey, totals_pass
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hash_groups import distinct_per_group
@@ -78,10 +78,9 @@ def _amplifier_ports() -> NDArray[np.uint32]:
 
 def classify(flows: Flows) -> U8:
     """The traffic class of each record."""
-    index = flows.protocol.astype(np.uint32) << 9
-    index |= _amplifier_ports()[flows.src_port]
-    index |= flows.tcp_flags
-    classes: U8 = _class_table()[index]
+    classes: U8 = classify_pass(
+        flows.protocol, flows.src_port, flows.tcp_flags, _amplifier_ports(), _class_table()
+    )
     return classes
 
 
@@ -127,7 +126,7 @@ class Cells:
             self.second,
             self.dst,
             self.kind,
-            (self.packets, self.bytes, self.started, self.active),
+            self.sums,
             _marks(within or classes),
             _marks(classes),
         )
@@ -135,6 +134,11 @@ class Cells:
 
     def __len__(self) -> int:
         return len(self.second)
+
+    @cached_property
+    def sums(self) -> F64:
+        """Packets, bytes, started and active as the rows of one array (for the totals)."""
+        return np.stack([self.packets, self.bytes, self.started, self.active])
 
     def rows_of(self, chosen: NDArray[np.bool_]) -> I64:
         """The records (batch rows, ascending) that started in the ``chosen`` cells."""
