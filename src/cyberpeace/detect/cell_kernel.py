@@ -134,6 +134,7 @@ def cell_pass(
     sums = np.zeros((2, room, 4), dtype=np.float64)
     counts = np.zeros(2, dtype=np.int64)
     final = np.empty(room, dtype=np.int64)
+    link = np.full((2, room), -1, dtype=np.int64)  # each cell's cell one second on
     table_bits = np.full(2, 4, dtype=np.int64)
     a = 0  # which table holds the current second; the other holds the next
     cells, runs, run_low, at_slice = 0, 0, 0, 0
@@ -181,7 +182,10 @@ def cell_pass(
             if e > first + 1:
                 later = key + (1 << SECOND_SHIFT)
                 if later != spill_key:
-                    spill_cell = _added(low, keys, ids, table_bits, counts, cell_low, 1 - a)
+                    spill_cell = link[a, cell]  # the cell one second on, once looked up
+                    if spill_cell < 0:
+                        spill_cell = _added(low, keys, ids, table_bits, counts, cell_low, 1 - a)
+                        link[a, cell] = spill_cell
                     spill_key = later
                 if e <= first + 2:
                     sums[1 - a, spill_cell, 0] += p - first_p
@@ -213,6 +217,7 @@ def cell_pass(
                 out_sums[c, cells + r] = sums[a, j, c]
                 sums[a, j, c] = 0.0
             final[j] = cells + r
+            link[a, j] = -1
             at = _slot(cell_low[a, j], table_bits[a])  # empty the slot for the second after next
             while keys[a, at] != cell_low[a, j]:
                 at = (at + 1) & mask
