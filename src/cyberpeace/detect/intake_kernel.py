@@ -29,9 +29,9 @@ def all_possible_pass(
     frame_bits: float,
     link_bps: float,
 ) -> bool:  # pragma: no cover
-    """True when every record passes ``intake.all_possible``'s tests of the whole-column
-    extremes (the same quotients, so the same answer); stops at the first that fails."""
-    bits, frames = 0.0, 0.0
+    """True when every record passes ``intake.all_possible``'s tests; stops at the first
+    that fails. The limits carry a hair of margin, so products stand in for the quotients:
+    where rounding could tell them apart, both fail and the exact masks decide."""
     for i in range(len(start)):
         s, e = start[i], end[i]
         if s < 0 or e < 0 or s >= epoch_end or e >= epoch_end or s > ahead or e > ahead:
@@ -40,15 +40,12 @@ def all_possible_pass(
         if duration < 0 or duration > max_flow_s:
             return False
         p, b = float(packets[i]), float(size[i])
-        if p == 0:
-            return False
-        per_packet = b / p
-        if per_packet < low_per_packet or per_packet > high_per_packet:
+        if p == 0 or b < low_per_packet * p or b > high_per_packet * p:
             return False
         duration = max(duration, shortest_s)
-        bits = max(bits, b / duration)
-        frames = max(frames, p / duration)
-    return max(bits * 8, frames * frame_bits) <= link_bps
+        if b * 8 > link_bps * duration or p * frame_bits > link_bps * duration:
+            return False
+    return True
 
 
 @numba.njit(cache=True)
