@@ -87,39 +87,53 @@ def distinct_per_group(group: I64, value: I64, groups: int) -> I64:
 
 
 @numba.njit(cache=True)
+def _numbered(
+    values: I64, i: int, table: I64, bits: int, seen: I64, row_id: I64, k: int
+) -> tuple[int, int]:  # pragma: no cover
+    """Number the distinct values from row ``i`` on, in a table of (value, number) slot pairs,
+    until the end or the table is half full; return where it stopped and the count so far.
+    (The arrays stay bound for the whole loop: a table that grows is the caller's business.)"""
+    n = len(values)
+    mask = (1 << bits) - 1
+    limit = 1 << (bits - 1)
+    while i < n:
+        v = values[i]
+        at = _slot(v, bits)
+        while table[2 * at] != _EMPTY and table[2 * at] != v:
+            at = (at + 1) & mask
+        if table[2 * at] == v:
+            row_id[i] = table[2 * at + 1]
+        else:
+            table[2 * at] = v
+            table[2 * at + 1] = k
+            seen[k] = v
+            row_id[i] = k
+            k += 1
+            if k >= limit:
+                return i + 1, k
+        i += 1
+    return i, k
+
+
+@numba.njit(cache=True)
 def _rows_by_value(values: I64) -> tuple[I64, I64, I64, I64]:  # pragma: no cover
     n = len(values)
-    bits = 4
-    keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
-    ids = np.empty(1 << bits, dtype=np.int64)
     seen = np.empty(n, dtype=np.int64)
     row_id = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        v = values[i]
+    bits = 6
+    table = np.full(2 << bits, _EMPTY, dtype=np.int64)
+    i, k = _numbered(values, 0, table, bits, seen, row_id, 0)
+    while i < n:  # half full: double the table, insert again, go on
+        bits += 1
         mask = (1 << bits) - 1
-        at = _slot(v, bits)
-        while keys[at] != _EMPTY and keys[at] != v:
-            at = (at + 1) & mask
-        if keys[at] == v:
-            row_id[i] = ids[at]
-            continue
-        keys[at] = v
-        ids[at] = k
-        seen[k] = v
-        row_id[i] = k
-        k += 1
-        if 2 * k > (1 << bits):  # half full: double and insert again
-            bits += 1
-            mask = (1 << bits) - 1
-            keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
-            ids = np.empty(1 << bits, dtype=np.int64)
-            for j in range(k):
-                at = _slot(seen[j], bits)
-                while keys[at] != _EMPTY:
-                    at = (at + 1) & mask
-                keys[at] = seen[j]
-                ids[at] = j
+        table = np.full(2 << bits, _EMPTY, dtype=np.int64)
+        for j in range(k):
+            at = _slot(seen[j], bits)
+            while table[2 * at] != _EMPTY:
+                at = (at + 1) & mask
+            table[2 * at] = seen[j]
+            table[2 * at + 1] = j
+        i, k = _numbered(values, i, table, bits, seen, row_id, k)
     distinct = seen[:k]
     ranked = np.argsort(distinct)
     rank = np.empty(k, dtype=np.int64)
