@@ -14,6 +14,7 @@ from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, Cells, cells_of, distinct_sources
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hash_groups import distinct_per_group, rows_by_value, sums_by_group
+from cyberpeace.detect.hyperloglog import HyperLogLog, hash64
 from cyberpeace.detect.intake import all_possible, impossible_reasons
 from cyberpeace.detect.intake_kernel import v4_ids
 from cyberpeace.detect.seconds import cut_into_seconds
@@ -254,3 +255,28 @@ def test_all_possible_agrees_with_the_masks(rows: list[tuple[float, float, int, 
         assert not impossible
     if impossible:
         assert not all_possible(flows, missing, thresholds, now)
+
+
+def numpy_registers(
+    values: NDArray[np.int64], group: NDArray[np.int64], groups: int
+) -> NDArray[np.uint8]:
+    """HyperLogLog registers (precision 12) in whole-column numpy: hash, index, rank, max."""
+    registers = np.zeros((groups, 1 << 12), dtype=np.uint8)
+    h = hash64(values)
+    index = (h >> np.uint64(52)).astype(np.int64) + (group << 12)
+    _, length = np.frexp((h & np.uint64((1 << 52) - 1)).astype(np.float64))
+    np.maximum.at(registers.reshape(-1), index, (53 - length).astype(np.uint8))
+    return registers
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**62)), max_size=500))
+def test_hyperloglog_pass_equals_numpy(pairs: list[tuple[int, int]]) -> None:
+    group = np.array([g for g, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=np.int64)
+    sketch = HyperLogLog(4)
+    sketch.add(values, group)
+    np.testing.assert_array_equal(sketch.registers, numpy_registers(values, group, 4))
+    alone = HyperLogLog()
+    alone.add(values)
+    np.testing.assert_array_equal(alone.registers, numpy_registers(values, 0 * group, 1))

@@ -251,23 +251,29 @@ def totals_pass(
     the sums (rows: packets, bytes, started, active, as in ``sums``) over its cells of a class
     ``counted``."""
     n = len(second)
-    out_second = np.empty(n, dtype=np.int64)
-    out_dst = np.empty(n, dtype=np.int64)
-    out = np.zeros((4, n), dtype=np.float64)
-    rows = 0
+    rows, last = 0, -1
+    for c in range(n):  # count the rows first: the output is allocated once, exactly
+        if within[kind[c]]:
+            if last < 0 or second[c] != second[last] or dst[c] != dst[last]:
+                rows += 1
+            last = c
+    out_second = np.empty(rows, dtype=np.int64)
+    out_dst = np.empty(rows, dtype=np.int64)
+    out = np.zeros((4, rows), dtype=np.float64)
+    row = -1
     for c in range(n):
         if not within[kind[c]]:
             continue
-        if rows == 0 or second[c] != out_second[rows - 1] or dst[c] != out_dst[rows - 1]:
-            out_second[rows] = second[c]
-            out_dst[rows] = dst[c]
-            rows += 1
+        if row < 0 or second[c] != out_second[row] or dst[c] != out_dst[row]:
+            row += 1
+            out_second[row] = second[c]
+            out_dst[row] = dst[c]
         if counted[kind[c]]:
-            out[0, rows - 1] += sums[0, c]
-            out[1, rows - 1] += sums[1, c]
-            out[2, rows - 1] += sums[2, c]
-            out[3, rows - 1] += sums[3, c]
-    return out_second[:rows].copy(), out_dst[:rows].copy(), out[:, :rows].copy()
+            out[0, row] += sums[0, c]
+            out[1, row] += sums[1, c]
+            out[2, row] += sums[2, c]
+            out[3, row] += sums[3, c]
+    return out_second, out_dst, out
 
 
 @numba.njit(cache=True)
