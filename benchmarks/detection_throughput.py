@@ -130,7 +130,7 @@ def compile_cost() -> list[tuple[float, float]]:
             out = subprocess.run(
                 [sys.executable, "-c", _FRESH_PROCESS], env=env, check=True, capture_output=True
             )
-            imported, first = (float(x) for x in out.stdout.split())
+            imported, first = (float(x) for x in out.stdout.split()[-2:])
             times.append((imported, first))
     return times
 

@@ -32,25 +32,36 @@ _FAR = 1 << 62
 
 
 @numba.njit(cache=True)
-def survey(start: F64, end: F64) -> tuple[int, I64, int]:  # pragma: no cover
-    """In one pass over records sorted by start: how many reach into their second second;
-    the rows of those over three seconds or more; and the most records starting in one
-    second."""
+def survey(
+    start: F64, end: F64, dst: I64, kind: U8
+) -> tuple[int, int, I64, int]:  # pragma: no cover
+    """In one pass over records sorted by start: the runs of equal key; how often the key of
+    the second second changes among the records that reach into it (together, a bound on the
+    cells besides the later slices); the rows of the records over three seconds or more; and
+    the most records starting in one second."""
     n = len(start)
     long_rows = np.empty(n, dtype=np.int64)
-    spills, longs, busiest, run = 0, 0, 0, 0
+    runs, spills, longs, busiest, run = 0, 0, 0, 0, 0
     previous = -1.0
+    key_second, key_dst, key_kind = -1.0, np.int64(-1), np.int64(-1)
+    spill_second, spill_dst, spill_kind = -1.0, np.int64(-1), np.int64(-1)
     for i in range(n):
         first = np.floor(start[i])
         run = run + 1 if first == previous else 1
         busiest = max(busiest, run)
         previous = first
+        d, k = dst[i], np.int64(kind[i])
+        if first != key_second or d != key_dst or k != key_kind:  # as cell_pass's keys
+            runs += 1
+            key_second, key_dst, key_kind = first, d, k
         if end[i] > first + 1:
-            spills += 1
+            if first != spill_second or d != spill_dst or k != spill_kind:
+                spills += 1
+                spill_second, spill_dst, spill_kind = first, d, k
             if end[i] > first + 2:
                 long_rows[longs] = i
                 longs += 1
-    return spills, long_rows[:longs].copy(), busiest
+    return runs, spills, long_rows[:longs].copy(), busiest
 
 
 @numba.njit(cache=True, inline="always")
@@ -168,6 +179,8 @@ def cell_pass(
                     if key == spill_key
                     else _added(low, keys, ids, table_bits, counts, cell_low, a)
                 )
+                if runs == len(run_start):
+                    raise IndexError("more runs than the survey counted")
                 run_start[runs] = i
                 run_cell[runs] = cell
                 runs += 1
@@ -208,6 +221,8 @@ def cell_pass(
             sums[a, cell, 3] += 1.0
             at_slice += 1
         count = counts[a]
+        if cells + count > len(out_key):
+            raise IndexError("more cells than the survey allowed for")
         order = np.argsort(cell_low[a, :count])
         mask = (1 << table_bits[a]) - 1
         for r in range(count):

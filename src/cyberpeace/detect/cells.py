@@ -287,12 +287,12 @@ def _cells_of_span(flows: Flows, classes: U8) -> Cells:
     (``cell_kernel.py``)."""
     n = len(flows)
     base = int(np.floor(flows.start[0]))
-    spills, long_rows, busiest = survey(flows.start, flows.end)
+    runs, spills, long_rows, busiest = survey(flows.start, flows.end, flows.dst, classes)
     slices = _later_slices(flows, classes, base, long_rows)
-    # Every record opens at most one cell in its second and one in the next.
-    room = n + spills + len(slices[0])
+    # Each run opens at most one cell, each change of the second second's key one more.
+    room = runs + spills + len(slices[0])
     out_key, sums = np.empty(room, dtype=np.int64), np.empty((4, room))
-    run_start, run_cell = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    run_start, run_cell = np.empty(runs, dtype=np.int64), np.empty(runs, dtype=np.int64)
     cells, runs = cell_pass(
         flows.start,
         flows.end,
