@@ -135,6 +135,13 @@ def test_distinct_sources_equal_sets_of_slices(batch: tuple[Flows, NDArray[np.ui
         seen.setdefault((second, int(flows.dst[flow])), set()).add(int(flows.src[flow]))
     expected = [len(seen.get((s, d), ())) for s, d in zip(totals.second, totals.dst, strict=True)]
     np.testing.assert_array_equal(counted, expected)
+    # Beyond the exact bound the walk feeds one sketch per row: the same as feeding the sets.
+    sketch = HyperLogLog(len(totals.second))
+    for row, (s, d) in enumerate(zip(totals.second.tolist(), totals.dst.tolist(), strict=True)):
+        values = np.array(sorted(seen.get((s, d), ())), dtype=np.int64)
+        sketch.add(values, np.full(len(values), row, dtype=np.int64))
+    estimated = distinct_sources(cells, flows, totals, classes, exact_up_to=0)
+    np.testing.assert_array_equal(estimated, np.round(sketch.estimate()).astype(np.int64))
 
 
 def test_cells_of_no_records_one_record_and_one_cell() -> None:

@@ -30,7 +30,7 @@ from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hash_groups import distinct_per_group
 from cyberpeace.detect.hyperloglog import HyperLogLog
-from cyberpeace.detect.pair_kernel import groups_of_cells, source_pairs
+from cyberpeace.detect.pair_kernel import groups_of_cells, pair_count, source_pairs
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
 
@@ -216,17 +216,20 @@ def distinct_sources(
         groups_of_cells(cells.second, cells.dst, inside, pairs.second, pairs.dst, ahead)
         for ahead in (0, 1)
     )
-    group, src = source_pairs(
-        cells.run_start, cells.run_cell, cells.rows, here, after, flows.start, flows.end, flows.src
-    )
+    walk = (cells.run_start, cells.run_cell, cells.rows, here, after, flows.start, flows.end)
     longer = _long_keys(cells, flows, seconds, wanted, inside)
+    total = pair_count(*walk)
+    if total + len(longer) > exact_up_to:
+        # Bounded memory: one HyperLogLog per (second, destination), fed as the records are
+        # walked, without the pairs.
+        sketch = HyperLogLog(len(wanted))
+        source_pairs(*walk, flows.src, total, sketch)
+        sketch.add(longer & ((1 << _DST_BITS) - 1), longer >> _DST_BITS)
+        return np.round(sketch.estimate()).astype(np.int64)
+    group, src = source_pairs(*walk, flows.src, total)
     if len(longer):
         group = np.concatenate([group, longer >> _DST_BITS])
         src = np.concatenate([src, longer & ((1 << _DST_BITS) - 1)])
-    if len(group) > exact_up_to:  # bounded memory: one HyperLogLog per (second, destination)
-        sketch = HyperLogLog(len(wanted))
-        sketch.add(src, group)
-        return np.round(sketch.estimate()).astype(np.int64)
     return distinct_per_group(group, src, len(wanted))
 
 

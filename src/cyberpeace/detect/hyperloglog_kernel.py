@@ -17,6 +17,26 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
+@numba.njit(cache=True, inline="always")
+def counted(
+    registers: NDArray[np.uint8], value: int, group: int, precision: int
+) -> None:  # pragma: no cover
+    """Count one value in one group's registers (``2**precision`` per group, flat)."""
+    rest_bits = 64 - precision
+    z = np.uint64(value) + _GOLDEN  # SplitMix64's finaliser, as ``hash64``
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    index = np.int64(z >> np.uint64(rest_bits)) + (np.int64(group) << precision)
+    rest = z & ((np.uint64(1) << np.uint64(rest_bits)) - np.uint64(1))
+    length = math.frexp(float(rest))[1] if rest else 0  # bit length: rest < 2**53
+    rank = np.uint8(rest_bits + 1 - length)
+    if registers[index] < rank:
+        registers[index] = rank
+
+
 @numba.njit(cache=True)
 def add_pass(
     registers: NDArray[np.uint8],
@@ -26,21 +46,6 @@ def add_pass(
 ) -> None:  # pragma: no cover
     """Count ``values`` in the flat ``registers`` (``2**precision`` per group), each in its
     ``group`` (an empty ``group``: all in group 0)."""
-    rest_bits = 64 - precision
-    low = (np.uint64(1) << np.uint64(rest_bits)) - np.uint64(1)
     grouped = len(group) > 0
     for i in range(len(values)):
-        z = np.uint64(values[i]) + _GOLDEN  # SplitMix64's finaliser, as ``hash64``
-        z ^= z >> np.uint64(30)
-        z *= _MIX1
-        z ^= z >> np.uint64(27)
-        z *= _MIX2
-        z ^= z >> np.uint64(31)
-        index = np.int64(z >> np.uint64(rest_bits))
-        rest = z & low
-        length = math.frexp(float(rest))[1] if rest else 0  # bit length: rest < 2**53
-        rank = np.uint8(rest_bits + 1 - length)
-        if grouped:
-            index += group[i] << precision
-        if registers[index] < rank:
-            registers[index] = rank
+        counted(registers, values[i], group[i] if grouped else 0, precision)
