@@ -160,9 +160,10 @@ def impossible_reasons(
 def all_possible(
     flows: Flows, missing: NDArray[np.bool_], thresholds: Thresholds, now: float
 ) -> bool:
-    """True when no record is impossible, told from whole-column minima and maxima: the usual
-    case, at a fraction of the cost of ``impossible_reasons``' one mask per reason (one
-    compiled pass, ``intake_kernel.py``)."""
+    """True when no record is impossible (the usual case), told by one compiled pass that
+    stops at the first record near or beyond a limit (``intake_kernel.py``), at a fraction of
+    the cost of ``impossible_reasons``' one mask per reason. False is not a verdict: the masks
+    then say which records are impossible."""
     if len(flows) == 0:
         return True
     if missing.any():
