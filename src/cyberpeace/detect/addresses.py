@@ -11,11 +11,13 @@ when it prints a network.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.intake_kernel import v4_ids
 from cyberpeace.mission import NO_MATCH, Borders
 
 I64 = NDArray[np.int64]
@@ -52,13 +54,19 @@ class Addresses:
     @classmethod
     def encode(cls, *columns: NDArray[np.bytes_]) -> tuple[Addresses, list[I64]]:
         """The address table of ``columns`` (16-byte addresses) and each column as ids."""
-        ids, wide = [], []
+        ids: list[I64] = []
+        wide: list[NDArray[np.bool_]] = []
         for column in columns:
             raw = np.ascontiguousarray(column, dtype="S16")
+            if sys.byteorder == "little":  # one compiled pass (``intake_kernel.py``)
+                v4, not_mapped = v4_ids(np.frombuffer(raw, dtype=np.uint64))
+                ids.append(v4)
+                wide.append(not_mapped)
+                continue
             # Native-order words only test the mapped prefix (bytes 0-11: ten zeros, ff ff).
             native = np.frombuffer(raw, dtype=np.uint64).reshape(-1, 2)
             mapped = (native[:, 0] == 0) & ((native[:, 1] & _PREFIX_MASK) == _PREFIX_WORD)
-            v4: I64 = np.frombuffer(raw, dtype=">u4").reshape(-1, 4)[:, 3].astype(np.int64)
+            v4 = np.frombuffer(raw, dtype=">u4").reshape(-1, 4)[:, 3].astype(np.int64)
             ids.append(v4)
             wide.append(~mapped)
         count = sum(int(w.sum()) for w in wide)

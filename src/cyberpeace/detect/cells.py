@@ -6,16 +6,12 @@ class (``classify``), and its packets and bytes are spread evenly over the secon
 share to the cell it started in and the rest to the same cell one second later; the few records
 over three seconds or more are cut into slices of their own.
 
-The pass, without a loop over records:
-
-1. one key per record, ``(second << 36) | (destination << 3) | class`` (address ids are below
-   2**33, ``addresses.py``);
-2. neighbouring records of equal key (a flood's records arrive together) are summed first, with
-   ``np.add.reduceat`` over the batch in its own order;
-3. those runs are sorted by key, with their position riding in the low bits of the sorted words
-   (``groups.sort_packed``), in chunks of seconds so that key and position fit one int64 (the
-   loop runs over chunks of at least 512 seconds or 2**18 runs, never over records);
-4. equal keys are summed into cells, the second-second shares shifted one second on and merged.
+The pass (``cell_kernel.py``) is compiled: one key per record, ``(second << 36) |
+(destination << 3) | class`` (address ids are below 2**33, ``addresses.py``), looked up in a
+small hash table per second, so that the cells come out in key order without a sort of the
+batch; neighbouring records of equal key (a flood's records arrive together) share one look-up
+and form the runs that lead back from cells to records. Sums of packets and bytes equal those
+of a plain per-slice sum up to float rounding (the order of the additions differs).
 
 ``rows_of`` goes back from chosen cells to the records that started in them.
 """
@@ -23,15 +19,18 @@ The pass, without a loop over records:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
+from cyberpeace.detect.cell_kernel import cell_pass, classify_pass, survey, totals_pass
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
+from cyberpeace.detect.hash_groups import distinct_per_group
 from cyberpeace.detect.hyperloglog import HyperLogLog
+from cyberpeace.detect.pair_kernel import groups_of_cells, pair_count, source_pairs
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
 
@@ -53,8 +52,6 @@ ALL_CLASSES = tuple(range(len(CLASS_NAMES)))
 _CLASS_BITS = 3
 _DST_BITS = 33
 _SECOND_SHIFT = _DST_BITS + _CLASS_BITS
-_KEY_BITS = 63
-_CHUNK_RUNS = 1 << 18
 _EPOCH_BITS = 25
 EXACT_SOURCES_UP_TO = 1 << 23
 
@@ -81,10 +78,9 @@ def _amplifier_ports() -> NDArray[np.uint32]:
 
 def classify(flows: Flows) -> U8:
     """The traffic class of each record."""
-    index = flows.protocol.astype(np.uint32) << 9
-    index |= _amplifier_ports()[flows.src_port]
-    index |= flows.tcp_flags
-    classes: U8 = _class_table()[index]
+    classes: U8 = classify_pass(
+        flows.protocol, flows.src_port, flows.tcp_flags, _amplifier_ports(), _class_table()
+    )
     return classes
 
 
@@ -126,31 +122,23 @@ class Cells:
     ) -> DestinationTotals:
         """Per (second, destination) holding a cell of a class in ``within`` (default
         ``classes``), the sums over its cells of a class in ``classes``."""
-        inside = of_classes(self.kind, within or classes)
-        second, dst, kind = self.second[inside], self.dst[inside], self.kind[inside]
-        new = np.ones(len(second), dtype=np.bool_)
-        new[1:] = (second[1:] != second[:-1]) | (dst[1:] != dst[:-1])
-        opens = np.flatnonzero(new)
-        counted = of_classes(kind, classes)
-
-        def summed(values: F64) -> F64:
-            if len(opens) == 0:
-                return np.zeros(0)
-            picked = values[inside] if within is None else values[inside] * counted
-            total: F64 = np.add.reduceat(picked, opens)
-            return total
-
-        return DestinationTotals(
-            second=second[opens],
-            dst=dst[opens],
-            packets=summed(self.packets),
-            bytes=summed(self.bytes),
-            started=summed(self.started),
-            active=summed(self.active),
+        second, dst, sums = totals_pass(
+            self.second,
+            self.dst,
+            self.kind,
+            self.sums,
+            _marks(within or classes),
+            _marks(classes),
         )
+        return DestinationTotals(second, dst, sums[0], sums[1], sums[2], sums[3])
 
     def __len__(self) -> int:
         return len(self.second)
+
+    @cached_property
+    def sums(self) -> F64:
+        """Packets, bytes, started and active as the rows of one array (for the totals)."""
+        return np.stack([self.packets, self.bytes, self.started, self.active])
 
     def rows_of(self, chosen: NDArray[np.bool_]) -> I64:
         """The records (batch rows, ascending) that started in the ``chosen`` cells."""
@@ -191,6 +179,13 @@ class DestinationTotals:
         )
 
 
+def _marks(classes: tuple[int, ...]) -> NDArray[np.bool_]:
+    """One flag per traffic class: is it among ``classes``."""
+    marks = np.zeros(1 << _CLASS_BITS, dtype=np.bool_)
+    marks[list(classes)] = True
+    return marks
+
+
 def of_classes(kind: U8, classes: tuple[int, ...]) -> NDArray[np.bool_]:
     """Which of ``kind`` (traffic classes) are among ``classes``."""
     marks = np.zeros(1 << _CLASS_BITS, dtype=np.bool_)
@@ -209,32 +204,33 @@ def distinct_sources(
     """For each (second, destination) row of ``pairs``, the distinct sources of the records of
     ``classes`` active in that second (records over several seconds count in each).
 
-    Exact (one sort) up to ``exact_up_to`` (second, source) pairs; beyond, estimated by one
-    HyperLogLog per row (``hyperloglog.py``, 1.6 % standard error, 4 KiB per row)."""
+    Exact (one hashing pass, ``hash_groups.py``) up to ``exact_up_to`` (second, source)
+    pairs; beyond, estimated by one HyperLogLog per row (``hyperloglog.py``, 1.6 % standard
+    error, 4 KiB per row)."""
     if len(pairs.second) == 0:
         return np.zeros(0, dtype=np.int64)
     seconds = distinct(pairs.second)
     wanted = (np.searchsorted(seconds, pairs.second) << _DST_BITS) | pairs.dst
     inside = of_classes(cells.kind, classes)
-    here = _look_up(wanted, _pair_keys(seconds, cells.second, cells.dst))
-    after = _look_up(wanted, _pair_keys(seconds, cells.second + 1, cells.dst))
-    rows, cell = cells.rows_and_cells(inside & ((here >= 0) | (after >= 0)))
-    src, first_second = flows.src[rows], np.floor(flows.start[rows])
-    found, then = here[cell], after[cell]
-    spans = (then >= 0) & (flows.end[rows] > first_second + 1)
-    keys = [
-        (found[found >= 0] << _DST_BITS) | src[found >= 0],
-        (then[spans] << _DST_BITS) | src[spans],
-        _long_keys(cells, flows, seconds, wanted, inside),
-    ]
-    every = np.concatenate(keys)
-    if len(every) > exact_up_to:  # bounded memory: one HyperLogLog per (second, destination)
+    here, after = (
+        groups_of_cells(cells.second, cells.dst, inside, pairs.second, pairs.dst, ahead)
+        for ahead in (0, 1)
+    )
+    walk = (cells.run_start, cells.run_cell, cells.rows, here, after, flows.start, flows.end)
+    longer = _long_keys(cells, flows, seconds, wanted, inside)
+    total = pair_count(*walk)
+    if total + len(longer) > exact_up_to:
+        # Bounded memory: one HyperLogLog per (second, destination), fed as the records are
+        # walked, without the pairs.
         sketch = HyperLogLog(len(wanted))
-        sketch.add(every & ((1 << _DST_BITS) - 1), every >> _DST_BITS)
+        source_pairs(*walk, flows.src, total, sketch)
+        sketch.add(longer & ((1 << _DST_BITS) - 1), longer >> _DST_BITS)
         return np.round(sketch.estimate()).astype(np.int64)
-    unique = distinct(every)
-    counts: I64 = np.bincount(unique >> _DST_BITS, minlength=len(wanted)).astype(np.int64)
-    return counts
+    group, src = source_pairs(*walk, flows.src, total)
+    if len(longer):
+        group = np.concatenate([group, longer >> _DST_BITS])
+        src = np.concatenate([src, longer & ((1 << _DST_BITS) - 1)])
+    return distinct_per_group(group, src, len(wanted))
 
 
 def _pair_keys(seconds: I64, second: I64, dst: I64) -> I64:
@@ -290,43 +286,76 @@ def cells_of(flows: Flows, classes: U8) -> Cells:
 
 
 def _cells_of_span(flows: Flows, classes: U8) -> Cells:
+    """The cells of records less than 2**25 seconds apart, in one compiled pass
+    (``cell_kernel.py``)."""
     n = len(flows)
-    first_second = np.floor(flows.start)
-    second = first_second.astype(np.int64)
-    base = int(second[0])
-    key = ((second - base) << _SECOND_SHIFT) | (flows.dst << _CLASS_BITS) | classes
-    run_start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    weights = _first_second_weights(flows, first_second)
-    long_rows = np.flatnonzero(flows.end > first_second + 2)
-    run_sums = [np.add.reduceat(w, run_start) for w in weights]
-    run_key = key[run_start]
-    order = _sort_runs(run_key)
-    sorted_key = run_key[order]
-    opens = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
-    run_cell = np.empty(len(order), dtype=np.int64)
-    run_cell[order] = _group_index(len(order), opens)
-    sums = [np.add.reduceat(s[order], opens) for s in run_sums]
-    length = np.diff(np.append(run_start, n)).astype(np.float64)
-    started = np.add.reduceat(length[order], opens)
-    parts = [
-        (sorted_key[opens], sums[0], sums[1], started, started),
-        _spilled(sorted_key[opens], sums[2], sums[3], sums[4]),
-        _long_slices(flows, first_second, key, base, long_rows),
-    ]
-    cell_key, packets, size, begun, active, cell_of = _merge(parts)
+    base = int(np.floor(flows.start[0]))
+    runs, spills, long_rows, busiest = survey(flows.start, flows.end, flows.dst, classes)
+    slices = _later_slices(flows, classes, base, long_rows)
+    # Each run opens at most one cell, each change of the second second's key one more.
+    room = runs + spills + len(slices[0])
+    out_key, sums = np.empty(room, dtype=np.int64), np.empty((4, room))
+    run_start, run_cell = np.empty(runs, dtype=np.int64), np.empty(runs, dtype=np.int64)
+    cells, runs = cell_pass(
+        flows.start,
+        flows.end,
+        flows.dst,
+        classes,
+        flows.packets,
+        flows.bytes,
+        base,
+        slices,
+        _table_bits(busiest, slices[0]),
+        out_key,
+        sums,
+        run_start,
+        run_cell,
+    )
+    cell_key, sums = out_key[:cells], sums[:, :cells]
+    run_start, run_cell = run_start[:runs], run_cell[:runs]
     return Cells(
         second=(cell_key >> _SECOND_SHIFT) + base,
         dst=(cell_key >> _CLASS_BITS) & ((1 << _DST_BITS) - 1),
         kind=(cell_key & ((1 << _CLASS_BITS) - 1)).astype(np.uint8),
-        packets=packets,
-        bytes=size,
-        started=begun,
-        active=active,
-        run_start=run_start.astype(np.int64),
-        run_cell=cell_of[run_cell],
+        packets=sums[0],
+        bytes=sums[1],
+        started=sums[2],
+        active=sums[3],
+        run_start=run_start,
+        run_cell=run_cell,
         rows=n,
-        long_rows=long_rows.astype(np.int64),
+        long_rows=long_rows,
     )
+
+
+def _table_bits(busiest: int, slice_key: I64) -> int:
+    """Bits of the slots of ``cell_pass``'s tables: at least twice the cells one second can
+    hold (its records, those of the second before, and the slices in it), given the most
+    records starting in one second."""
+    if len(slice_key):
+        seconds = slice_key >> _SECOND_SHIFT
+        cuts = np.flatnonzero(np.concatenate(([True], seconds[1:] != seconds[:-1], [True])))
+        busiest_slices = int(np.diff(cuts).max())
+    else:
+        busiest_slices = 0
+    return max(int(4 * (2 * busiest + busiest_slices)).bit_length(), 4)
+
+
+def _later_slices(flows: Flows, classes: U8, base: int, long: I64) -> tuple[I64, F64, F64]:
+    """The third and later one-second slices (key, packets, bytes) of the records ``long``
+    (over three seconds or more), sorted by key."""
+    if len(long) == 0:
+        nothing = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), nothing, nothing
+    cut = cut_into_seconds(flows.start[long], flows.end[long])
+    row = long[cut.flow]
+    later = cut.second >= np.floor(flows.start[row]).astype(np.int64) + 2
+    row, second, share = row[later], cut.second[later], cut.share[later]
+    low = (flows.dst[row] << _CLASS_BITS) | classes[row].astype(np.int64)
+    key = ((second - base) << _SECOND_SHIFT) | low
+    order = np.argsort(key, kind="stable")
+    packets = (flows.packets[row].astype(np.float64) * share)[order]
+    return key[order], packets, (flows.bytes[row].astype(np.float64) * share)[order]
 
 
 def _group_index(n: int, opens: NDArray[np.intp]) -> I64:
@@ -372,102 +401,6 @@ def _joined(parts: list[Cells], offsets: I64) -> Cells:
         rows=sum(p.rows for p in parts),
         long_rows=np.concatenate([p.long_rows + o for p, o in zip(parts, offsets, strict=True)]),
     )
-
-
-def _first_second_weights(flows: Flows, first_second: F64) -> list[F64]:
-    """Per record: packets and bytes in its first second; the rest of them when it spans just
-    two seconds (else 0); and 1.0 when it is still active in its second second."""
-    start, end = flows.start, flows.end
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = (first_second + 1 - start) / (end - start)
-    np.minimum(share, 1.0, out=share)  # within one second (or no duration): all of it
-    packets, size = flows.packets.astype(np.float64), flows.bytes.astype(np.float64)
-    first_packets, first_bytes = packets * share, size * share
-    later = end > first_second + 1
-    two = later & (end <= first_second + 2)
-    return [
-        first_packets,
-        first_bytes,
-        np.where(two, packets - first_packets, 0.0),
-        np.where(two, size - first_bytes, 0.0),
-        later.astype(np.float64),
-    ]
-
-
-def _sort_runs(run_key: I64) -> NDArray[np.intp]:
-    """An order sorting ``run_key`` (ascending in its second bits), chunk by chunk of seconds
-    so that each chunk's keys and positions fit one int64 word."""
-    n = len(run_key)
-    seconds = run_key >> _SECOND_SHIFT
-    orders, at = [], 0
-    while at < n:
-        stop = min(at + _CHUNK_RUNS, n)
-        position_bits = max(int(stop - at - 1).bit_length(), 1)
-        second_bits = _KEY_BITS - _SECOND_SHIFT - position_bits
-        if second_bits < 1:  # one second holds more runs than a chunk: take that second
-            stop = int(np.searchsorted(seconds, seconds[at], side="right"))
-            position_bits = max(int(stop - at - 1).bit_length(), 1)
-            second_bits = max(_KEY_BITS - _SECOND_SHIFT - position_bits, 0)
-        last = int(seconds[at]) + (1 << second_bits) - 1
-        stop = min(stop, int(np.searchsorted(seconds, last, side="right")))
-        part = run_key[at:stop] - (int(seconds[at]) << _SECOND_SHIFT)
-        if int(part.max()).bit_length() + position_bits <= _KEY_BITS:
-            words = np.sort((part << position_bits) | np.arange(stop - at, dtype=np.int64))
-            orders.append((words & ((1 << position_bits) - 1)) + at)
-        else:  # more runs in one second than a word holds besides its key
-            orders.append(np.argsort(part, kind="stable") + at)
-        at = stop
-    order: NDArray[np.intp] = np.concatenate(orders).astype(np.intp, copy=False)
-    return order
-
-
-_Part = tuple[I64, F64, F64, F64, F64]
-
-
-def _spilled(key: I64, packets: F64, size: F64, active: F64) -> _Part:
-    """The second-second shares of two-second records, in the cell one second later."""
-    later = active > 0
-    moved = key[later] + (1 << _SECOND_SHIFT)
-    zeros = np.zeros(len(moved))
-    return moved, packets[later], size[later], zeros, active[later]
-
-
-def _long_slices(flows: Flows, first_second: F64, key: I64, base: int, long: I64) -> _Part:
-    """Slices after the first of records over three seconds or more (their second-second
-    activity is counted with the two-second records'; their packets are not)."""
-    if len(long) == 0:
-        nothing = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing
-    cut = cut_into_seconds(flows.start[long], flows.end[long])
-    later = ~cut.first
-    row, second = long[cut.flow[later]], cut.second[later]
-    share = cut.share[later]
-    slice_key = ((second - base) << _SECOND_SHIFT) | (key[row] & ((1 << _SECOND_SHIFT) - 1))
-    second_second = second == first_second[row].astype(np.int64) + 1
-    return (
-        slice_key,
-        flows.packets[row].astype(np.float64) * share,
-        flows.bytes[row].astype(np.float64) * share,
-        np.zeros(len(row)),
-        (~second_second).astype(np.float64),
-    )
-
-
-def _merge(parts: list[_Part]) -> tuple[I64, F64, F64, F64, F64, I64]:
-    """The parts (each sorted by key) summed per key; and where each key of the first part went."""
-    keys = np.concatenate([p[0] for p in parts])
-    order = np.argsort(keys, kind="stable")  # a merge of sorted runs: linear
-    ordered = keys[order]
-    opens = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    sums = [np.add.reduceat(np.concatenate([p[i] for p in parts])[order], opens) for i in (1, 2)]
-    counts = [np.add.reduceat(np.concatenate([p[i] for p in parts])[order], opens) for i in (3, 4)]
-    merged = np.empty(len(keys), dtype=np.int64)
-    merged[order] = _group_index(len(keys), opens)
-    first_part = merged[: len(parts[0][0])]
-    if len(opens) == 0:
-        zero = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), zero, zero, zero, zero, first_part
-    return ordered[opens], sums[0], sums[1], counts[0], counts[1], first_part
 
 
 def _no_cells() -> Cells:

@@ -8,7 +8,8 @@ bits pick one of m = 2**precision registers, which keeps the largest rank (posit
 one bit) of the rest. The standard error of the estimate is 1.04 / sqrt(m): 1.6 % at the default
 precision 12 (4 KiB per group), whatever the number of values fed.
 
-Everything is whole-column numpy: hashing, ranks (the exponent ``np.frexp`` gives is the bit
+``add`` is one compiled pass (``hyperloglog_kernel.py``); the tests hold it to the same steps in
+whole-column numpy: hashing, ranks (the exponent ``np.frexp`` gives is the bit
 length, exact because the ranked bits number at most 53) and the register maxima
 (``np.maximum.at``).
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+
+from cyberpeace.detect.hyperloglog_kernel import add_pass
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -52,16 +55,13 @@ class HyperLogLog:
         """Count ``values`` (integers), each in its ``group`` (default: group 0)."""
         if len(values) == 0:
             return
-        h = hash64(values)
-        p = self.precision
-        rest_bits = 64 - p
-        index = (h >> np.uint64(rest_bits)).astype(np.int64)
-        rest = h & np.uint64((1 << rest_bits) - 1)
-        _, length = np.frexp(rest.astype(np.float64))  # bit length; 0 for 0
-        rank = (rest_bits + 1 - length).astype(np.uint8)
-        if group is not None:
-            index += np.asarray(group, dtype=np.int64) << p
-        np.maximum.at(self.registers.reshape(-1), index, rank)
+        groups = np.zeros(0, dtype=np.int64) if group is None else group
+        add_pass(
+            self.registers.reshape(-1),
+            np.ascontiguousarray(values, dtype=np.int64),
+            np.ascontiguousarray(groups, dtype=np.int64),
+            self.precision,
+        )
 
     def merge(self, other: HyperLogLog) -> None:
         """Count everything ``other`` counted too (the sketches of a union)."""

@@ -37,6 +37,7 @@ from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.cells import Cells, cells_of, classify, of_classes
 from cyberpeace.detect.flows import Flows, read_flows
 from cyberpeace.detect.groups import Groups, group_by
+from cyberpeace.detect.intake_kernel import all_possible_pass
 from cyberpeace.detect.seconds import Seconds, cut_into_seconds
 from cyberpeace.detect.thresholds import Thresholds
 
@@ -159,30 +160,29 @@ def impossible_reasons(
 def all_possible(
     flows: Flows, missing: NDArray[np.bool_], thresholds: Thresholds, now: float
 ) -> bool:
-    """True when no record is impossible, told from whole-column minima and maxima: the usual
-    case, at a fraction of the cost of ``impossible_reasons``' one mask per reason."""
+    """True when no record is impossible (the usual case), told by one compiled pass that
+    stops at the first record near or beyond a limit (``intake_kernel.py``), at a fraction of
+    the cost of ``impossible_reasons``' one mask per reason. False is not a verdict: the masks
+    then say which records are impossible."""
     if len(flows) == 0:
         return True
     if missing.any():
         return False
-    start, end = flows.start, flows.end
-    earliest, latest = min(start.min(), end.min()), max(start.max(), end.max())
-    if earliest < 0 or latest >= _EPOCH_END or latest > now + thresholds.max_clock_ahead_s:
-        return False
-    duration = end - start
-    if duration.min() < 0 or duration.max() > thresholds.max_flow_s:
-        return False
-    packets, size = flows.packets.astype(np.float64), flows.bytes.astype(np.float64)
-    if packets.min() == 0:
-        return False
-    # Quotients round: within a hair of a limit, let the exact masks decide.
-    per_packet = size / packets
-    if per_packet.min() < 20 * (1 + _HAIR) or per_packet.max() > 65_535 * (1 - _HAIR):
-        return False
-    np.maximum(duration, _SHORTEST_DURATION_S, out=duration)
-    bits = float((size / duration).max()) * 8
-    frames = float((packets / duration).max()) * _MIN_FRAME_BITS
-    return max(bits, frames) <= thresholds.max_link_bps * (1 - _HAIR)
+    possible: bool = all_possible_pass(
+        flows.start,
+        flows.end,
+        flows.packets,
+        flows.bytes,
+        now + thresholds.max_clock_ahead_s,
+        thresholds.max_flow_s,
+        _EPOCH_END,
+        20 * (1 + _HAIR),  # quotients round: within a hair of a limit, let the masks decide
+        65_535 * (1 - _HAIR),
+        _SHORTEST_DURATION_S,
+        _MIN_FRAME_BITS,
+        thresholds.max_link_bps * (1 - _HAIR),
+    )
+    return possible
 
 
 def take_in(
@@ -212,7 +212,7 @@ def take_in(
     if counts:
         allowed &= ~refused
     dropped = refused | allowed
-    kept = columns.take(np.flatnonzero(~dropped)) if dropped.any() else columns
+    kept = columns.take(~dropped) if dropped.any() else columns
     if len(kept) > 1 and (kept.start[1:] < kept.start[:-1]).any():
         kept = kept.take(np.argsort(kept.start, kind="stable"))
     return Batch(kept), FlowCounts(len(columns), counts, int(allowed.sum()))

@@ -9,7 +9,8 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.detection import Source
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import group_by, sort_rows
+from cyberpeace.detect.groups import group_by
+from cyberpeace.detect.hash_groups import rows_by_value, sums_by_group
 from cyberpeace.detect.heavy_hitters import HeavyHitters
 from cyberpeace.mission import NO_MATCH, Borders
 
@@ -58,22 +59,11 @@ def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotal
         groups = group_by(traffic.src)
         addresses = groups.key(traffic.src).astype(np.int64)
         return SourceTotals(addresses, groups.sum(traffic.packets), groups.sum(traffic.bytes))
-    # One sort of the sources; the sums read the sorted rows (no group index is scattered).
-    order = sort_rows(traffic.src)
-    src = traffic.src[order]
-    new = np.ones(len(order), dtype=np.bool_)
-    np.not_equal(src[1:], src[:-1], out=new[1:])
-    opens = np.flatnonzero(new)
-    if len(opens) == 0:
-        empty = np.zeros(0, dtype=np.float64)
-        return SourceTotals(src.astype(np.int64), empty, empty, order, opens)
-
-    def summed(values: NDArray[np.uint64]) -> NDArray[np.float64]:
-        total: NDArray[np.float64] = np.add.reduceat(values[order].astype(np.float64), opens)
-        return total
-
-    addresses = src[opens].astype(np.int64)
-    return SourceTotals(addresses, summed(traffic.packets), summed(traffic.bytes), order, opens)
+    # One hashing pass groups the rows by source (``hash_groups.py``); the sums read them.
+    addresses, order, opens, group = rows_by_value(traffic.src)
+    packets = sums_by_group(traffic.packets, group, len(addresses))
+    size = sums_by_group(traffic.bytes, group, len(addresses))
+    return SourceTotals(addresses, packets, size, order, opens)
 
 
 def top_order(totals: SourceTotals, limit: int) -> NDArray[np.intp]:

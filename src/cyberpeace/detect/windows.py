@@ -146,7 +146,7 @@ class SourceWindows:
 
 
 def _windows(batch: Batch, select: Mask, window_s: int) -> tuple[Flows, I64]:
-    flows = batch.flows.take(select)
+    flows = batch.flows.take(np.flatnonzero(select))  # few rows: an index beats the mask
     second = np.floor(flows.start).astype(np.int64)
     return flows, second - second % window_s
 

@@ -15,7 +15,7 @@ from cyberpeace.detect.amplifiers import amplifiers
 from cyberpeace.detect.cells import AMPLIFIER, distinct_sources
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.groups import distinct
+from cyberpeace.detect.hash_groups import distinct_per_group
 from cyberpeace.detect.hits import Hits, Rule
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
@@ -77,8 +77,7 @@ def amplifier_mix(traffic: Flows) -> dict[str, dict[str, object]]:
     """Per amplifier source port, largest share of bytes first: protocol, share, reflectors."""
     table = amplifiers()
     size = np.bincount(traffic.src_port, traffic.bytes.astype(np.float64), 1 << 16)
-    pairs = distinct((traffic.src_port.astype(np.int64) << 34) | traffic.src)
-    reflectors = np.bincount(pairs >> 34, minlength=1 << 16)
+    reflectors = distinct_per_group(traffic.src_port.astype(np.int64), traffic.src, 1 << 16)
     ports = np.flatnonzero(reflectors)
     total = float(size.sum()) or 1.0
     mix: dict[str, dict[str, object]] = {}
