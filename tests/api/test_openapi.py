@@ -32,6 +32,7 @@ CASES = {
     ("GET", "/evidence/{evidence_id}/content"),
     ("POST", "/evidence/{evidence_id}/transfer"),
     ("GET", "/evidence/{evidence_id}/custody"),
+    ("POST", "/incidents/import"),
 }
 
 
