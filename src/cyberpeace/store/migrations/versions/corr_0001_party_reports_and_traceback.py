@@ -31,9 +31,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_stix_incidents_incident_id"), ["incident_id"], unique=False
         )
+    with op.batch_alter_table("detections", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("traceback", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("detections", schema=None) as batch_op:
+        batch_op.drop_column("traceback")
     with op.batch_alter_table("stix_incidents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stix_incidents_incident_id"))
     op.drop_table("stix_incidents")
