@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from cyberpeace.store import Store
@@ -17,6 +18,7 @@ from cyberpeace.store.correlation_tables import IncidentIndicatorRow
 from cyberpeace.store.misp_events import MispEventRow
 from cyberpeace.store.tables import IncidentRow, StixObjectRow
 from tests.api.conftest import API, TestClient
+from tests.investigate.test_evidence_export import lose_connection_at_commit
 from tests.share.test_misp_import import DATA
 
 STIX = {"Content-Type": "application/stix+json;version=2.1"}
@@ -253,3 +255,14 @@ def test_bad_reports_are_refused_with_the_reason_and_nothing_stored(
     assert response.status_code == code, response.text
     assert message in response.json()["detail"]
     assert counts(store) == before
+
+
+def test_a_lost_connection_while_filing_keeps_nothing(
+    app: FastAPI, store: Store, arcadia: dict[str, str]
+) -> None:
+    before = counts(store)
+    lose_connection_at_commit(store)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert post(client, bundle(), {**arcadia, **STIX}).status_code == 500
+        assert counts(store) == before
+        assert post(client, bundle(), {**arcadia, **STIX}).json()[0]["outcome"] == "created"
