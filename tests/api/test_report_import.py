@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from cyberpeace.store import Store
+from cyberpeace.store import SYSTEM, Store, share_incident
 from cyberpeace.store.case_tables import StixIncidentRow
 from cyberpeace.store.correlation_tables import IncidentIndicatorRow
 from cyberpeace.store.misp_events import MispEventRow
@@ -176,10 +176,14 @@ def test_a_party_files_for_itself_only(
     assert taken.status_code == 403
     assert "filed by another party" in taken.json()["detail"]
     event = (DATA / "misp_event.json").read_bytes()
-    assert post(client, event, {**arcadia, **MISP}).status_code == 201
+    from_misp = post(client, event, {**arcadia, **MISP}).json()[0]
+    with store.session() as session:  # borduria may see it, but it is not borduria's to file
+        share_incident(session, SYSTEM, from_misp["incident_id"], "borduria")
     newer = json.loads(event)
     newer["Event"]["timestamp"] = str(int(newer["Event"]["timestamp"]) + 60)
-    assert post(client, newer, {**borduria, **MISP}).status_code == 403
+    refused = post(client, newer, {**borduria, **MISP})
+    assert refused.status_code == 403
+    assert "filed by another party" in refused.json()["detail"]
     title = client.get(f"{API}/incidents/{filed['incident_id']}", headers=arcadia).json()["title"]
     assert title == "NTP reflection against the water utility"
     no_party = post(client, bundle(), {**staff, **STIX})

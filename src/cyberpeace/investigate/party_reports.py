@@ -230,7 +230,9 @@ def _file_misp(
     for event in read.events:
         held = session.get(MispEventRow, event.uuid)
         if held is not None and held.incident_id is not None:
-            get_incident(session, reporter, held.incident_id)  # Forbidden: another party's
+            filed_as = session.get(IncidentRow, held.incident_id)
+            if filed_as is not None and filed_as.party_id != reporter.party_id:
+                raise Forbidden(f"MISP event {event.uuid} was filed by another party")
         result = MispImportResult()
         tlp = str(settings()["default_tlp"])
         import_event(
