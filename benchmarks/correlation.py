@@ -268,8 +268,8 @@ def timed(work: Callable[[], object]) -> float:
 
 def summary(label: str, times: list[float]) -> tuple[float, float]:
     median = statistics.median(times)
-    p99 = float(np.percentile(times, 99))
-    print(f"{label:<52} median {median:8.2f} ms   p99 {p99:8.2f} ms")
+    p95, p99 = (float(np.percentile(times, q)) for q in (95, 99))
+    print(f"{label:<52} median {median:8.2f} ms   p95 {p95:8.2f} ms   p99 {p99:8.2f} ms")
     return median, p99
 
 

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
 from cyberpeace.config import Settings
 from cyberpeace.investigate.case_file import Locker
 from cyberpeace.store import Store
 from tests.api.conftest import API, Seed, TestClient, Tokens
 from tests.conftest import EXAMPLES
+from tests.investigate.test_evidence_export import lose_connection_at_commit
 
 LIMIT = 64 * 1024
 PCAP = b"\xd4\xc3\xb2\xa1" + bytes(range(256)) * 64
@@ -370,3 +372,20 @@ def test_the_console_report_form_and_case_section(
     hospital = client.get(f"/incidents/{seeded.hospital}")
     assert hashlib.sha256(PCAP).hexdigest()[:16] in hospital.text
     assert 'id="tasks"' in hospital.text
+
+
+def test_a_lost_connection_during_an_http_upload_leaves_no_orphaned_file(
+    app: FastAPI, store: Store, seeded: Seed, staff: dict[str, str], locker: Locker
+) -> None:
+    """The database goes away as the upload's row is committed: 500, and neither the object
+    nor a temporary file stays in the locker; the next upload works."""
+    lose_connection_at_commit(store)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        lost = upload(client, seeded.hospital, staff)
+        assert lost.status_code == 500
+        assert nothing_stored(locker)
+        again = upload(client, seeded.hospital, staff)
+        assert again.status_code == 201, again.text
+        assert list(locker.object_digests()) == [hashlib.sha256(PCAP).hexdigest()]
+        listed = client.get(f"{API}/incidents/{seeded.hospital}/evidence", headers=staff).json()
+        assert [e["sha256"] for e in listed] == [hashlib.sha256(PCAP).hexdigest()]

@@ -32,6 +32,7 @@ CASES = {
     ("GET", "/evidence/{evidence_id}/content"),
     ("POST", "/evidence/{evidence_id}/transfer"),
     ("GET", "/evidence/{evidence_id}/custody"),
+    ("POST", "/incidents/import"),
 }
 # The block-list feed (respond/feed_routes.py; its tests are in tests/respond/test_feed_api.py).
 RESPOND = {("GET", "/blocklist")}

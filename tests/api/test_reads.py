@@ -75,6 +75,7 @@ def test_detection(client: TestClient, seeded: Seed, arcadia: dict[str, str]) ->
             }
         ],
         "explanation": {"threshold": 10_000, "window": "PT1M"},
+        "traceback": None,
     }
 
 

@@ -232,7 +232,7 @@ def test_adding_to_a_missing_incident_leaves_nothing(case: Case, tmp_path: Path)
     assert leftovers(case.locker) == []
 
 
-def _lose_connection_at_commit(store: Store) -> None:
+def lose_connection_at_commit(store: Store) -> None:
     """Make the next commit fail for real: the backend killed (PostgreSQL), or the SQLite
     connection closed under the transaction, just before COMMIT is sent."""
 
@@ -263,7 +263,7 @@ def _count(store: Store) -> int:
 
 def test_a_lost_connection_during_an_upload_leaves_no_orphaned_file(case: Case) -> None:
     received = case.locker.receive_file(_write(case.data_dir / "in.log", LOG), 1 << 20)
-    _lose_connection_at_commit(case.store)
+    lose_connection_at_commit(case.store)
     with pytest.raises(DBAPIError) as raised:
         add_evidence(case.store, case.locker, SYSTEM, case.incident, received, _meta())
     assert raised.value.connection_invalidated or "closed" in str(raised.value)
@@ -287,7 +287,7 @@ def test_a_failed_second_upload_keeps_the_file_the_first_row_refers_to(case: Cas
         case.locker.receive_file(source, 1 << 20),
         _meta(),
     )
-    _lose_connection_at_commit(case.store)
+    lose_connection_at_commit(case.store)
     with pytest.raises(DBAPIError):
         add_evidence(
             case.store,

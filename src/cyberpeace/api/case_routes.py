@@ -1,6 +1,7 @@
 """REST routes of the case file: timeline, notes and reports, tasks, links, victims, severity.
 
-The evidence routes (api/evidence_routes.py) are included here too.
+The evidence routes (api/evidence_routes.py) and party report imports (api/report_routes.py)
+are included here too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cyberpeace.api.case_schemas import (
     VictimOut,
 )
 from cyberpeace.api.evidence_routes import router as evidence_router
+from cyberpeace.api.report_routes import router as report_router
 from cyberpeace.api.routes import IdPath
 from cyberpeace.api.schemas import ErrorOut, IncidentOut
 from cyberpeace.investigate import case_file as investigate
@@ -143,3 +145,4 @@ def change_severity(
 
 
 router.include_router(evidence_router)
+router.include_router(report_router)

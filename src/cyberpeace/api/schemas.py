@@ -67,6 +67,11 @@ class DetectionOut(_Out):
     magnitude: dict[str, Any]
     sources: list[dict[str, Any]]
     explanation: dict[str, Any]
+    traceback: dict[str, Any] | None = Field(
+        None,
+        description="Where the sources are (AS, party, country), whether they are reflectors, "
+        "and the signs that they are spoofed; none for detections stored without one.",
+    )
 
 
 class IncidentOut(_Out):

@@ -12,7 +12,8 @@ structures answer the two questions:
   found with ``searchsorted`` on the high words and, for prefixes longer than /64, on the low words
   of the run that shares the high word.
 
-Networks of one length never overlap, so within a group a masked query finds at most one network.
+Networks of one length never overlap, so within a group a masked query finds at most one network
+(carried by any number of rows; the ``_capped`` forms bound how many are returned).
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.correlation.keys import masks, pair_key
-from cyberpeace.correlation.postings import Postings
+from cyberpeace.correlation.postings import Postings, expand
 
 U64 = NDArray[np.uint64]
 I64 = NDArray[np.int64]
 EMPTY = np.zeros(0, dtype=np.int64)
+NO_LIMIT = 2**62
+HIGH_MASKS = np.array([masks(n)[0] for n in range(129)], dtype=np.uint64)
+LOW_MASKS = np.array([masks(n)[1] for n in range(129)], dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -67,56 +71,63 @@ class AddressSpace:
 
         ``strict`` leaves out the equal network (found by the exact index instead).
         """
-        queries, found = [EMPTY], [EMPTY]
+        query, rows, _ = self.containing_capped(high, low, length, NO_LIMIT, strict=strict)
+        return query, rows
+
+    def containing_capped(
+        self, high: U64, low: U64, length: I64, limit: int, *, strict: bool = True
+    ) -> tuple[I64, I64, int]:
+        """As ``containing``, with at most the newest ``limit`` rows per network met, and the
+        number of rows left out."""
+        queries, found, left_out = [EMPTY], [EMPTY], 0
         for group in self.groups:
             chosen = np.flatnonzero(length > group.length if strict else length >= group.length)
             if len(chosen) == 0:
                 continue
             net_high, net_low = high[chosen] & group.high_mask, low[chosen] & group.low_mask
-            query, position = group.postings.lookup(pair_key(net_high, net_low, group.length))
+            keys = pair_key(net_high, net_low, group.length)
+            query, position, cut = group.postings.lookup_capped(keys, limit)
             rows = group.rows[position]
             same = (self.high[rows] == net_high[query]) & (self.low[rows] == net_low[query])
             queries.append(chosen[query[same]])
             found.append(rows[same])
-        return np.concatenate(queries), np.concatenate(found)
+            left_out += cut
+        return np.concatenate(queries), np.concatenate(found), left_out
 
     def within(self, high: U64, low: U64, length: I64) -> tuple[I64, I64]:
-        """``(query, row)`` pairs where network ``row`` lies strictly inside query prefix ``query``.
+        """``(query, row)`` pairs where network ``row`` lies strictly inside prefix ``query``."""
+        query, rows, _ = self.within_capped(high, low, length, NO_LIMIT)
+        return query, rows
 
-        One pair of ``searchsorted`` calls per query prefix: they are the few prefixes of one
-        incident, not a batch of telemetry.
+    def within_capped(self, high: U64, low: U64, length: I64, limit: int) -> tuple[I64, I64, int]:
+        """As ``within``, with at most ``limit`` networks (the lowest) per query prefix, and the
+        number of networks left out.
+
+        All query prefixes are searched at once: a prefix is the range of 128-bit numbers from its
+        first to its last address, found with ``searchsorted`` on the high words; for prefixes
+        longer than /64 (one high word) then on the low words of the run sharing that high word,
+        one vectorised search per distinct high word (all of IPv4 shares one).
         """
-        queries, found = [EMPTY], [EMPTY]
-        for i in np.flatnonzero((length >= 0) & (length < 128)):
-            high_mask, low_mask = masks(int(length[i]))
-            left, right = self._range(
-                high[i] & high_mask,
-                low[i] & low_mask,
-                high[i] | ~high_mask,
-                low[i] | ~low_mask,
-                int(length[i]),
-            )
-            rows = self.sorted_rows[left:right]
-            rows = rows[self.length[rows] > length[i]]
-            queries.append(np.full(len(rows), i, dtype=np.int64))
-            found.append(rows)
-        return np.concatenate(queries), np.concatenate(found)
-
-    def _range(
-        self,
-        first_high: np.uint64,
-        first_low: np.uint64,
-        last_high: np.uint64,
-        last_low: np.uint64,
-        length: int,
-    ) -> tuple[int, int]:
-        """Positions in the sorted networks of those starting from first to last address."""
-        left = int(np.searchsorted(self.sorted_high, first_high, "left"))
-        right = int(np.searchsorted(self.sorted_high, last_high, "right"))
-        if length <= 64:
-            return left, right
-        # One high word: the range lies in the run of networks sharing it, sorted by low word.
-        run = self.sorted_low[left:right]
-        start = left + int(np.searchsorted(run, first_low, "left"))
-        end = left + int(np.searchsorted(run, last_low, "right"))
-        return start, end
+        chosen = np.flatnonzero((length >= 0) & (length < 128))
+        if len(chosen) == 0 or len(self.sorted_rows) == 0:
+            return EMPTY, EMPTY, 0
+        size = length[chosen]
+        high_mask, low_mask = HIGH_MASKS[size], LOW_MASKS[size]
+        first_high, last_high = high[chosen] & high_mask, high[chosen] | ~high_mask
+        left = np.searchsorted(self.sorted_high, first_high, "left").astype(np.int64)
+        right = np.searchsorted(self.sorted_high, last_high, "right").astype(np.int64)
+        long = np.flatnonzero(size > 64)
+        if len(long):
+            first_low = low[chosen[long]] & low_mask[long]
+            last_low = low[chosen[long]] | ~low_mask[long]
+            words = first_high[long]
+            for word in np.unique(words):
+                pick = np.flatnonzero(words == word)
+                start, end = int(left[long[pick[0]]]), int(right[long[pick[0]]])
+                run = self.sorted_low[start:end]
+                left[long[pick]] = start + np.searchsorted(run, first_low[pick], "left")
+                right[long[pick]] = start + np.searchsorted(run, last_low[pick], "right")
+        cut = np.maximum(right - left - limit, 0)
+        query, rows = expand(left, right - cut, self.sorted_rows)
+        inside = self.length[rows] > size[query]
+        return chosen[query[inside]], rows[inside], int(cut.sum())

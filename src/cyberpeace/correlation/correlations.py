@@ -1,7 +1,10 @@
 """An incident's correlations: the other incidents and the shared intelligence it meets, ranked.
 
-The index finds and ranks the matches (``index.py``, ``ranking.py``); the store then names the
-values of the best ones and their STIX objects. The viewer must see the incident; a party sees
+The index finds and ranks the matches (``index.py``, ``ranking.py``); the store then names our
+values shared with the best ones (the other side's values are known from the index: equal to
+ours, or a network it holds) and the intelligence's STIX objects. A value carried by more rows
+than ``fanout_limit`` (``data/kinds.yaml``) meets only the newest of them; ``omitted`` says how
+many were left out. The viewer must see the incident; a party sees
 only the other incidents it may see (its own and those shared with it) and no TLP:RED
 intelligence, and learns nothing about the rest, not even how many there are.
 """
@@ -13,17 +16,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from cyberpeace.correlation.index import HOLDS, INSIDE, Correlated, CorrelationIndex
+from cyberpeace.correlation.index import HOLDS, INSIDE, Columns, Correlated, CorrelationIndex
 from cyberpeace.correlation.indicator_kinds import normalise
+from cyberpeace.correlation.keys import words_text
 from cyberpeace.correlation.ranking import rank
 from cyberpeace.store.access import Viewer
 from cyberpeace.store.correlation_tables import IncidentIndicatorRow, IndicatorStixRow
 from cyberpeace.store.incidents import get_incident
 from cyberpeace.store.tables import IncidentRow, IncidentShareRow, IndicatorRow
 
+_VALUE = (IncidentIndicatorRow.kind, IncidentIndicatorRow.value)
+_INDICATOR = (IndicatorRow.kind, IndicatorRow.value, IndicatorRow.source, IndicatorRow.tlp)
 RELATIONS = {0: "same", INSIDE: "inside", HOLDS: "holds"}  # theirs is inside / holds ours
 CHUNK = 500
 WITHHELD_TLP = "TLP:RED"
@@ -63,6 +70,7 @@ class Correlations:
     incident_id: int
     incidents: list[IncidentLink]
     intelligence: list[IntelligenceLink]
+    omitted: int = 0  # rows of very common values not met (``fanout_limit``, data/kinds.yaml)
 
 
 def correlations_of(
@@ -74,27 +82,31 @@ def correlations_of(
     chosen = _visible(session, viewer, ranked.members, limit)
     rank_of = {int(m): i for i, m in enumerate(ranked.members)}
     picked = {m: ranked.matches_of(rank_of[m]) for m in chosen}
-    side_rows = index.incidents.columns.row
-    wanted: set[int] = set()  # only the rows shown: a large incident has thousands of its own
-    for positions in picked.values():
-        wanted.update(int(r) for r in found.own.row[ranked.matches.query[positions]])
-        wanted.update(int(r) for r in side_rows[ranked.matches.row[positions]])
-    values = _by_id(session, wanted, IncidentIndicatorRow.kind, IncidentIndicatorRow.value)
+    # Only our own rows shown are read back (a large incident has thousands); the other
+    # incidents' values are known from the index: the same as ours, or a network it holds.
+    shown = np.concatenate([np.zeros(0, dtype=np.int64), *picked.values()])
+    ours_of = found.own.row[ranked.matches.query[shown]]
+    values = _by_id(session, {int(r) for r in ours_of}, *_VALUE)
+    theirs_of = _theirs(index.incidents.columns, ranked.matches.row[shown])
     incidents = _by_id(session, chosen, IncidentRow.title, IncidentRow.party_id)
-    links = []
+    links, at = [], 0
     for m in chosen:
         shared = set()
         for p in picked[m]:
-            ours = values[int(found.own.row[ranked.matches.query[p]])]
-            theirs = values[int(side_rows[ranked.matches.row[p]])]
+            kind, ours = values[int(ours_of[at])]
+            theirs = theirs_of[at] or ours
+            at += 1
             relation = RELATIONS[int(ranked.matches.relation[p])]
             if relation == "same" and ours != theirs:
-                continue  # two values whose 64-bit keys collide: not the same value
-            shared.add(SharedValue(ours[0], ours[1], theirs[1], relation))
+                continue  # two networks whose 64-bit keys collide: not the same value
+            shared.add(SharedValue(kind, ours, theirs, relation))
         title, party = incidents[m]
         score = round(float(ranked.scores[rank_of[m]]), 4)
         links.append(IncidentLink(m, title, party, score, sorted(shared, key=_order)))
-    return Correlations(incident_id, links, _intelligence(session, viewer, index, found, limit))
+    intelligence = _intelligence(session, viewer, index, found, limit)
+    # How many rows of very common values were not met; staff only, as it counts all parties'.
+    omitted = found.incidents.omitted + found.intelligence.omitted if viewer.is_staff else 0
+    return Correlations(incident_id, links, intelligence, omitted)
 
 
 def _intelligence(
@@ -102,15 +114,16 @@ def _intelligence(
 ) -> list[IntelligenceLink]:
     ranked = rank(index.intelligence, found.own, found.intelligence)
     rank_of = {int(m): i for i, m in enumerate(ranked.members)}
-    rows = _by_id(
-        session,
-        rank_of,
-        IndicatorRow.kind,
-        IndicatorRow.value,
-        IndicatorRow.source,
-        IndicatorRow.tlp,
-    )
-    ids = [i for i in rank_of if viewer.is_staff or rows[i][3] != WITHHELD_TLP][:limit]
+    members = list(rank_of)
+    rows: dict[int, tuple[Any, ...]] = {}
+    ids: list[int] = []
+    for start in range(0, len(members), CHUNK):  # in rank order, until enough are visible
+        chunk = members[start : start + CHUNK]
+        rows.update(_by_id(session, chunk, *_INDICATOR))
+        ids += [i for i in chunk if i in rows and (viewer.is_staff or rows[i][3] != WITHHELD_TLP)]
+        if len(ids) >= limit:
+            break
+    ids = ids[:limit]
     stix: dict[int, list[str]] = {i: [] for i in ids}
     for start in range(0, len(ids), CHUNK):
         query = select(IndicatorStixRow.indicator_id, IndicatorStixRow.stix_id).where(
@@ -145,6 +158,17 @@ def _intelligence(
                 sorted(shared, key=_order),
             )
         )
+    return out
+
+
+def _theirs(columns: Columns, rows: NDArray[np.int64]) -> list[str | None]:
+    """The other side's value of each row where it is a network (its text from its words);
+    None for the others, which are met only by an equal key and so are our value."""
+    length = columns.length[rows]
+    out: list[str | None] = [None] * len(rows)
+    for i in np.flatnonzero(length >= 0):
+        r = rows[i]
+        out[i] = words_text(int(columns.high[r]), int(columns.low[r]), int(length[i]))
     return out
 
 

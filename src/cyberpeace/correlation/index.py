@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.correlation.address_space import AddressSpace
+from cyberpeace.correlation.indicator_kinds import kinds
 from cyberpeace.correlation.postings import Postings
 
 U64 = NDArray[np.uint64]
@@ -68,25 +69,32 @@ class Side:
     by_key: Postings
     by_member: Postings
     networks: AddressSpace
+    carriers: I64  # per row: how many rows of the side carry its key (for ranking)
 
     @classmethod
     def build(cls, columns: Columns) -> Side:
+        by_key = Postings.build(columns.key)
         return cls(
             columns,
-            Postings.build(columns.key),
+            by_key,
             Postings.build(columns.member.astype(np.uint64)),
             AddressSpace.build(columns.high, columns.low, columns.length),
+            by_key.carriers(),
         )
 
     def rows_of(self, member: int) -> I64:
         _, rows = self.by_member.lookup(np.array([member], dtype=np.uint64))
         return rows
 
-    def meet(self, query: Columns) -> Matches:
-        """Every row of this side whose value equals, contains or lies within a query value."""
-        q_same, same = self.by_key.lookup(query.key)
-        q_in, inside = self.networks.containing(query.high, query.low, query.length)
-        q_hold, held = self.networks.within(query.high, query.low, query.length)
+    def meet(self, query: Columns, limit: int | None = None) -> Matches:
+        """Every row of this side whose value equals, contains or lies within a query value;
+        at most ``limit`` (``fanout_limit`` of ``data/kinds.yaml``) rows per value and relation,
+        the rest counted in ``Matches.omitted``."""
+        cap = kinds().fanout_limit if limit is None else limit
+        q_same, same, cut_same = self.by_key.lookup_capped(query.key, cap)
+        where = (query.high, query.low, query.length)
+        q_in, inside, cut_in = self.networks.containing_capped(*where, cap)
+        q_hold, held, cut_held = self.networks.within_capped(*where, cap)
         relation = np.repeat(
             np.array([SAME, INSIDE, HOLDS], dtype=np.int8), [len(same), len(inside), len(held)]
         )
@@ -94,6 +102,7 @@ class Side:
             np.concatenate([q_same, q_in, q_hold]),
             np.concatenate([same, inside, held]),
             relation,
+            cut_same + cut_in + cut_held,
         )
 
 
@@ -104,9 +113,10 @@ class Matches:
     query: I64
     row: I64
     relation: NDArray[np.int8]
+    omitted: int = 0  # rows of very common values not met (over the fan-out limit)
 
     def where(self, keep: NDArray[np.bool_]) -> Matches:
-        return Matches(self.query[keep], self.row[keep], self.relation[keep])
+        return Matches(self.query[keep], self.row[keep], self.relation[keep], self.omitted)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class Kinds:
     hash_lengths: dict[int, str]
     max_length: int
     default_ports: dict[str, int]
+    fanout_limit: int  # rows of one value met per lookup (the newest); the rest are counted
 
     def code(self, kind: str) -> int:
         return self.names.index(kind)
@@ -51,6 +52,7 @@ def kinds() -> Kinds:
         hash_lengths={int(n): str(a) for n, a in raw["hash_lengths"].items()},
         max_length=int(raw["max_length"]),
         default_ports={str(s): int(p) for s, p in raw["default_ports"].items()},
+        fanout_limit=int(raw["fanout_limit"]),
     )
 
 

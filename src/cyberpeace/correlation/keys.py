@@ -3,8 +3,10 @@
 The hash is computed column-wise: values are padded with zero bytes to a multiple of eight,
 viewed as little-endian 64-bit words, and folded word by word across the whole column, with the
 length and the kind mixed in last (splitmix64's finaliser). It is part of the stored schema (the
-``key`` column), so it must never change. Equal keys are only candidates: results are read back
-from the store by row id, so a collision could at worst add a spurious match, never lose one.
+``key`` column), so it must never change. A collision could at worst add a spurious match, never
+lose one: two networks are also compared by their words, and for the other kinds equal kind and
+key are taken as the same value (of ten million distinct values, the chance that any two share a
+key is about n^2 / 2^65, one in 370,000), so the other incident's row is not read back.
 
 Addresses and prefixes are 128-bit numbers held as a high and a low ``uint64`` word; IPv4 is
 IPv4-mapped (RFC 4291 section 2.5.5.2) as in the Flow schema, so an IPv4 /24 is a /120.

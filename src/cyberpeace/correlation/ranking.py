@@ -46,12 +46,14 @@ def rank(side: Side, own: Columns, matches: Matches) -> Ranked:
         a, b = order[1:], order[:-1]
         new_run[1:] = (member[a] != member[b]) | (ours[a] != ours[b]) | (theirs[a] != theirs[b])
     first = order[new_run]
-    matches = Matches(matches.query[first], matches.row[first], matches.relation[first])
+    matches = Matches(
+        matches.query[first], matches.row[first], matches.relation[first], matches.omitted
+    )
     member = member[first]
     weights = np.array([kinds().weights[name] for name in kinds().names], dtype=np.float64)
     weight = weights[columns.kind[matches.row]]
     weight = np.where(matches.relation == SAME, weight, weight * kinds().containment_factor)
-    carriers = side.by_key.counts(columns.key[matches.row]).astype(np.float64)
+    carriers = side.carriers[matches.row].astype(np.float64)
     weight /= np.log2(1.0 + np.maximum(carriers, 1.0))
     members, inverse = np.unique(member, return_inverse=True)
     scores = np.bincount(inverse, weights=weight, minlength=len(members))

@@ -39,6 +39,10 @@ class CorrelationsOut(BaseModel):
     incident_id: int
     incidents: list[IncidentLinkOut]
     intelligence: list[IntelligenceLinkOut]
+    omitted: int = Field(
+        0,
+        description="Rows of very common values (over the fan-out limit) not met; staff only.",
+    )
 
 
 class IndicatorIn(BaseModel):

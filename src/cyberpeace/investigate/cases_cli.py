@@ -162,3 +162,33 @@ def cases_status(
 
     _run(data_dir, lambda s, v: change_status(s, v, incident_id, status, reason))
     typer.echo(f"incident {incident_id}: {status}")
+
+
+@cases_app.command("import")
+def cases_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    party: Annotated[str, typer.Option(help="The party that reports the incident.")],
+    data_dir: DataDir = None,
+) -> None:
+    """File a party's incident from a STIX 2.1 bundle or a MISP event (told apart by content).
+
+    A bundle holds one incident object; each event is one incident. The same STIX incident id or
+    MISP event uuid again updates its incident. A bad file is refused whole, nothing kept.
+    """
+    from cyberpeace.correlation import Correlator
+    from cyberpeace.investigate.party_reports import file_report, sniff
+
+    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    data = file.read_bytes()
+
+    def step(session: Session, viewer: Viewer) -> Any:
+        intelligence = Correlator(settings.data_dir / "correlation").intelligence(session)
+        return file_report(session, viewer, party, data, sniff(data), intelligence)
+
+    for filed in _run(data_dir, step):
+        typer.echo(
+            f"incident {filed.incident_id} {filed.outcome} from {filed.source}: "
+            f"{filed.added} indicator(s) added, {filed.widened} seen again"
+        )
+        for reason in filed.refused:
+            typer.echo(f"  refused: {reason}", err=True)

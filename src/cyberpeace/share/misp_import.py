@@ -58,8 +58,15 @@ def import_misp(
 
 
 def import_event(
-    session: Session, event: MispEvent, result: MispImportResult, *, default_tlp: str, added_by: str
+    session: Session,
+    event: MispEvent,
+    result: MispImportResult,
+    *,
+    default_tlp: str,
+    added_by: str,
+    reporter: Viewer | None = None,
 ) -> None:
+    """One event; ``reporter``, a party filing its own report, is the victim and the reporter."""
     row = session.get(MispEventRow, event.uuid)
     if row is not None and row.timestamp >= event.timestamp:
         result.unchanged += 1
@@ -67,11 +74,11 @@ def import_event(
     tlp = event.tlp or default_tlp
     _indicators(session, event, tlp, result)
     incident_id = row.incident_id if row is not None else None
-    victim = victim_of(session, event)
+    victim = reporter.party_id if reporter is not None else victim_of(session, event)
     if incident_id is not None:
         _refresh(session, incident_id, event)
     elif victim is not None:
-        incident_id = _file(session, event, victim, tlp)
+        incident_id = _file(session, event, victim, tlp, reporter)
         result.incidents += 1
     else:
         result.unfiled.append(f"{event.uuid} ({event.info[:60]}): no victim party known")
@@ -136,7 +143,7 @@ def victim_of(session: Session, event: MispEvent) -> str | None:
     return None
 
 
-def _span(event: MispEvent) -> tuple[datetime, datetime]:
+def span(event: MispEvent) -> tuple[datetime, datetime]:
     table = misp_table()
     firsts, lasts = [], []
     for attribute in event.attributes:
@@ -177,8 +184,10 @@ def _summary(event: MispEvent) -> str:
     return "\n".join(parts)
 
 
-def _file(session: Session, event: MispEvent, victim: str, tlp: str) -> int:
-    first, last = _span(event)
+def _file(
+    session: Session, event: MispEvent, victim: str, tlp: str, reporter: Viewer | None
+) -> int:
+    first, last = span(event)
     draft = IncidentDraft(
         title=event.info[:300],
         party=victim,
@@ -188,7 +197,8 @@ def _file(session: Session, event: MispEvent, victim: str, tlp: str) -> int:
         tlp=tlp,
         summary=_summary(event),
     )
-    reporter = Viewer("staff", name=f"misp:{event.org}"[:100])
+    if reporter is None:
+        reporter = Viewer("staff", name=f"misp:{event.org}"[:100])
     return create_incident(session, reporter, draft).id
 
 
@@ -197,7 +207,7 @@ def _refresh(session: Session, incident_id: int, event: MispEvent) -> None:
     incident = session.get(IncidentRow, incident_id)
     if incident is None:
         return
-    first, last = _span(event)
+    first, last = span(event)
     incident.title, incident.summary = event.info[:300], _summary(event)
     incident.first_seen = min(incident.first_seen, first)
     incident.last_seen = max(incident.last_seen, last)

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from sqlalchemy.orm import Session
@@ -93,21 +94,28 @@ def reflect(session: Session, obj: NewObject, result: ImportResult, added_by: st
         result.reflected[obj.type] += 1
 
 
-def _indicator(session: Session, obj: NewObject) -> bool:
-    body = msgspec.json.decode(obj.body)
-    if body.get("pattern_type") != "stix":
-        return False
+def pattern_indicator(body: dict[str, Any]) -> tuple[str, str] | None:
+    """``(kind, value)`` of an indicator whose STIX pattern is one simple comparison, else None."""
+    if body.get("pattern_type") != "stix" or not isinstance(body.get("pattern"), str):
+        return None
     match = _SIMPLE.match(body["pattern"].strip())
     if match is None:
-        return False
+        return None
     sco, prop, value = match.groups()
     value = value.replace("\\'", "'").replace("\\\\", "\\")
     if sco in ("ipv4-addr", "ipv6-addr"):
-        kind = "prefix" if "/" in value else sco[:4]
-    elif (sco == "file") != prop.startswith("hashes"):
+        return ("prefix" if "/" in value else sco[:4]), value
+    if (sco == "file") != prop.startswith("hashes"):
+        return None
+    return _KINDS[sco], value
+
+
+def _indicator(session: Session, obj: NewObject) -> bool:
+    body = msgspec.json.decode(obj.body)
+    found = pattern_indicator(body)
+    if found is None:
         return False
-    else:
-        kind = _KINDS[sco]
+    kind, value = found
     row = upsert_indicator(
         session,
         kind=kind,

@@ -69,3 +69,14 @@ class IncidentLinkRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StixIncidentRow(Base):
+    """The incident a party's STIX ``incident`` object was filed as (investigate/party_reports)."""
+
+    __tablename__ = "stix_incidents"
+
+    stix_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"))
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ def add_detection(
         magnitude=detection.magnitude,
         sources=[s.model_dump() for s in detection.sources],
         explanation=detection.explanation,
+        traceback=_traceback(detection),
     )
     session.add(row)
     session.flush()
@@ -41,6 +43,10 @@ def add_detection(
         {"kind": detection.kind, "target": detection.target},
     )
     return row
+
+
+def _traceback(detection: Detection) -> dict[str, Any] | None:
+    return detection.traceback.model_dump() if detection.traceback is not None else None
 
 
 def update_detection(session: Session, detection_id: int, detection: Detection) -> DetectionRow:
@@ -59,6 +65,7 @@ def update_detection(session: Session, detection_id: int, detection: Detection) 
     row.magnitude = detection.magnitude
     row.sources = [s.model_dump() for s in detection.sources]
     row.explanation = detection.explanation
+    row.traceback = _traceback(detection)
     session.flush()
     audit.append(
         session,

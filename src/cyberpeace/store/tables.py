@@ -116,6 +116,8 @@ class DetectionRow(Base):
     sources: Mapped[list[Any]]
     explanation: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the sources are and the signs of spoofing (detect/traceback.py; migration corr_0001).
+    traceback: Mapped[dict[str, Any] | None]
 
 
 class IncidentRow(Base):
