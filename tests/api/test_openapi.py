@@ -33,6 +33,12 @@ CASES = {
     ("POST", "/evidence/{evidence_id}/transfer"),
     ("GET", "/evidence/{evidence_id}/custody"),
 }
+# Messages and their acknowledgement (api/message_routes.py; checks in tests/store/).
+MESSAGES = {
+    ("GET", "/messages"),
+    ("GET", "/messages/{message_id}"),
+    ("POST", "/messages/{message_id}/ack"),
+}
 
 
 def document(client: TestClient) -> dict[str, Any]:
@@ -49,7 +55,7 @@ def test_every_route_is_documented(client: TestClient) -> None:
         for path, operations in paths.items()
         for method in operations
     }
-    assert TEMPLATES | CORRELATION | CASES | {("GET", "/health")} == listed, (
+    assert TEMPLATES | CORRELATION | CASES | MESSAGES | {("GET", "/health")} == listed, (
         "console routes stay out of the schema"
     )
 
@@ -64,7 +70,7 @@ def test_bearer_scheme(client: TestClient) -> None:
             "description": "A token from `cyberpeace token create`.",
         }
     }
-    for method, path in TEMPLATES | CORRELATION | CASES:
+    for method, path in TEMPLATES | CORRELATION | CASES | MESSAGES:
         operation = doc["paths"][API + path][method.lower()]
         assert operation["security"] == [{"HTTPBearer": []}], (method, path)
         assert {"401", "403", "404"} <= set(operation["responses"]), (method, path)

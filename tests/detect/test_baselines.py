@@ -82,11 +82,22 @@ def test_safe_areas_have_baselines_too(borders: Borders) -> None:
     baselines = Baselines()
     rates = np.concatenate([noisy(np.full(700, 310.0)), np.full(5, 8_400.0)])
     found = feed(baselines, rates, borders=borders)
-    assert sorted((d.target, d.safe_area) for d in found) == [
-        (HOST, None),
-        ("arcadia-central-hospital", "arcadia-central-hospital"),
+    # The host's detection names its party and safe area; the area's its area (the store knows
+    # the area's party).
+    assert sorted((d.target, d.party, d.safe_area) for d in found) == [
+        (HOST, "arcadia", "arcadia-central-hospital"),
+        ("arcadia-central-hospital", None, "arcadia-central-hospital"),
     ]
     assert len(baselines) == 2
+
+
+def test_seconds_not_settled_are_left_for_the_next_batch() -> None:
+    baselines = Baselines()
+    batch = seconds_of(np.full(100, 500.0))
+    baselines.observe(batch, until=T0 + 60)
+    assert baselines.baseline(f"host {HOST}")[2] == 60
+    baselines.observe(batch)  # the same window again, later: only the seconds left are learnt
+    assert baselines.baseline(f"host {HOST}")[2] == 100
 
 
 def test_a_batch_seen_again_is_not_learnt_twice() -> None:

@@ -68,6 +68,7 @@ class Baselines:
         none = np.zeros(0, np.int64)
         self._state = _State(z, z.copy(), none, none.copy(), np.zeros(0, np.bool_), z.copy())
         self._last_second: int | None = None
+        self._places: dict[int, tuple[str | None, str | None]] = {}  # slot: party, safe area
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -81,10 +82,18 @@ class Baselines:
             int(self._state.learnt[i]),
         )
 
-    def observe(self, batch: Batch, borders: Borders | None = None) -> list[Detection]:
+    def observe(
+        self, batch: Batch, borders: Borders | None = None, *, until: float | None = None
+    ) -> list[Detection]:
         """Learn from ``batch`` (later than the batches before it) and say what rose above its
-        baseline: hosts as such, and safe areas (when ``borders`` are given)."""
+        baseline: hosts as such, and safe areas (when ``borders`` are given). Seconds from
+        ``until`` on are left for a later batch (a live window's last seconds are still
+        filling); None: every second of the batch."""
         totals = batch.cells.totals(ALL_CLASSES)
+        if until is not None:
+            settled = totals.second < np.floor(until)
+            if not settled.all():
+                totals = totals.where(settled)
         if len(totals.second) == 0:
             return []
         hosts = np.unique(totals.dst)
@@ -92,17 +101,31 @@ class Baselines:
         slot = np.array([self._slot(f"host {batch.addresses.text(int(h))}") for h in hosts])
         seconds, rows, values = [totals.second], [slot[key_of]], [totals.packets]
         if borders is not None:
+            self._place(borders, batch, hosts, slot)
             area = batch.addresses.safe_area(borders, hosts)[key_of]
             inside = area != NO_MATCH
             ids = np.unique(area[inside])
             area_slot = np.zeros(len(borders.safe_area_ids), dtype=np.int64)
             for a in ids.tolist():  # one per safe area hit, not per record
                 area_slot[a] = self._slot(f"safe area {borders.safe_area_ids[a]}")
+                self._places[int(area_slot[a])] = (None, borders.safe_area_ids[a])
             seconds.append(totals.second[inside])
             rows.append(area_slot[area[inside]])
             values.append(totals.packets[inside])
         second = np.concatenate(seconds)
         return self._step(second, np.concatenate(rows).astype(np.int64), np.concatenate(values))
+
+    def _place(
+        self, borders: Borders, batch: Batch, hosts: NDArray[np.int64], slot: NDArray[np.int64]
+    ) -> None:
+        """Remember whose territory and safe area each host is in (one entry per host)."""
+        party = batch.addresses.party(borders, hosts)
+        area = batch.addresses.safe_area(borders, hosts)
+        for s, p, a in zip(slot.tolist(), party.tolist(), area.tolist(), strict=True):
+            self._places[s] = (
+                None if p == NO_MATCH else borders.party_ids[p],
+                None if a == NO_MATCH else borders.safe_area_ids[a],
+            )
 
     def _slot(self, name: str) -> int:
         slot = self._slots.get(name)
@@ -172,11 +195,13 @@ class Baselines:
             f" pkt/s learnt over {count(learnt)} s, over mean + {settings.k:g} deviations"
             f" ({count(limit)} pkt/s) for {run} consecutive seconds."
         )
+        party, area = self._places.get(i, (None, target if kind == "safe" else None))
         return Detection(
             detector=NAME,
             kind=KIND,
             target=target,
-            safe_area=target if kind == "safe" else None,
+            party=party,
+            safe_area=area,
             start=datetime.fromtimestamp(second - run + 1, UTC),
             end=datetime.fromtimestamp(second + 1, UTC),
             severity="medium",
@@ -186,6 +211,7 @@ class Baselines:
                 "summary": f"{KIND} against {target}: {summary}",
                 "detector": NAME,
                 "version": VERSION,
+                "stage": "precursor",  # a rise above the norm warns; the floods' detectors judge
                 "baseline": {
                     "of": name,
                     "mean_pps": round(float(mean), 1),

@@ -111,11 +111,13 @@ def analyse(
     now: float | None = None,
     baselines: Baselines | None = None,
     countries: Mapping[str, str] | None = None,
+    baselines_until: float | None = None,
 ) -> Analysis:
     """As ``detect``, and also say how many records were examined, refused and allow-listed.
 
     ``baselines`` (kept by the caller from batch to batch) also learns from the batch and adds
-    its detections of hosts and safe areas above their own baselines (``baselines.py``).
+    its detections of hosts and safe areas above their own baselines (``baselines.py``), from
+    the seconds before ``baselines_until`` (default: every second of the batch).
     ``countries`` maps party ids to their country (``traceback.countries_of``) for the
     traceback of each detection's sources."""
     chosen = _chosen(detectors)
@@ -134,7 +136,7 @@ def analyse(
         for i, d in enumerate(drafts)
     ]
     if baselines is not None:
-        detections += baselines.observe(batch, borders)
+        detections += baselines.observe(batch, borders, until=baselines_until)
     detections.sort(key=lambda d: (d.start, d.detector, d.target))
     return Analysis(detections, counts)
 
@@ -239,6 +241,11 @@ def _detection(
         "fires_when": _fires_when(episode.outcomes),
         "window_s": episode.window_s,
         "windows": _windows(episode),
+        "timeline": {  # the attack's course: start, the second of its highest packet rate, end
+            "start": _iso(measures.start),
+            "peak": _iso(max(measures.start, min(measures.peak_at, measures.end))),
+            "end": _iso(measures.end),
+        },
         "details": draft.explained.details,
         "confidence": {"prior": detector.prior, "margin": round(margin, 3)},
         "severity": {
