@@ -130,9 +130,19 @@ def analyse(
             detector.name, detector.find(batch, thresholds), thresholds.episode_gap_s
         )
     ]
+    drafts, suppressed = explained_away(drafts, thresholds.explained_share)
     related = _related(drafts)
     detections = [
-        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts, countries)
+        _detection(
+            d,
+            related[i],
+            batch.addresses,
+            borders,
+            criticality or {},
+            counts,
+            countries,
+            suppressed.get(i, []),
+        )
         for i, d in enumerate(drafts)
     ]
     if baselines is not None:
@@ -193,6 +203,64 @@ def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thres
     )
 
 
+def explained_away(
+    drafts: list[_Draft], share: float
+) -> tuple[list[_Draft], dict[int, list[dict[str, Any]]]]:
+    """Drop each detection of a generic detector (``generic = True``: the volumetric one) that
+    a more specific flood detector explains: an attack-stage detection without an actor on the
+    same target, overlapping it in time, whose traffic carries at least ``share`` of its packets
+    or bytes. A reflection flood is then one reflection detection, not also a volumetric one.
+    Returns the drafts kept and, by their new position, what each one explained away."""
+    kept: list[int] = []
+    explains: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for i, draft in enumerate(drafts):
+        if not getattr(draft.detector, "generic", False):
+            kept.append(i)
+            continue
+        by = _explainer(draft, drafts, share)
+        if by is None:
+            kept.append(i)
+            continue
+        m = draft.measures
+        explains[by].append(
+            {
+                "detector": draft.detector.name,
+                "kind": draft.detector.kind,
+                "start": _iso(m.start),
+                "end": _iso(m.end),
+                "peak_pps": round(m.peak_pps, 1),
+                "peak_bps": round(m.peak_bps, 1),
+                "reason": (
+                    f"the {draft.detector.name} detector also fired on {draft.target}; "
+                    f"this detection's traffic carries at least {share:.0%} of its packets "
+                    "or bytes, and says how the flood is made"
+                ),
+            }
+        )
+    position = {old: new for new, old in enumerate(kept)}
+    return [drafts[i] for i in kept], {position[i]: v for i, v in explains.items()}
+
+
+def _explainer(generic: _Draft, drafts: list[_Draft], share: float) -> int | None:
+    g = generic.measures
+    best, best_share = None, 0.0
+    for j, other in enumerate(drafts):
+        o = other.measures
+        if (
+            other is generic
+            or getattr(other.detector, "generic", False)
+            or other.detector.stage != "attack"
+            or other.episode.actor is not None
+            or other.target != generic.target
+            or not (o.start <= g.end and g.start <= o.end)
+        ):
+            continue
+        carried = max(o.packets / max(g.packets, 1.0), o.bytes / max(g.bytes, 1.0))
+        if carried >= share and carried > best_share:
+            best, best_share = j, carried
+    return best
+
+
 def _related(drafts: list[_Draft]) -> list[list[dict[str, str]]]:
     """For each draft, the other detections on the same target that overlap it in time."""
     by_target: dict[str, list[int]] = defaultdict(list)
@@ -225,6 +293,7 @@ def _detection(
     criticality: Mapping[str, str],
     counts: FlowCounts,
     countries: Mapping[str, str] | None = None,
+    suppressed: list[dict[str, Any]] | None = None,
 ) -> Detection:
     detector, episode, measures = draft.detector, draft.episode, draft.measures
     party, safe_area = _place(borders, addresses, episode.target)
@@ -260,6 +329,12 @@ def _detection(
             "allow_listed": counts.allow_listed,
         },
     }
+    if suppressed:
+        explanation["suppressed"] = suppressed
+        explanation["suppressed_note"] = (
+            f"A {suppressed[0]['detector']} detection of the same traffic was left out: this "
+            "detection explains it."
+        )
     if related:
         names = ", ".join(sorted({r["detector"] for r in related}))
         explanation["related"] = related

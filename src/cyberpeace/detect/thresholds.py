@@ -84,6 +84,13 @@ class Thresholds(BaseModel):
     )
     probe_max_packets: int = Field(3, ge=1, description="Most packets a probe flow carries.")
 
+    # A volumetric detection is left out when a more specific flood detection on the same host
+    # and time carries at least this share of its packets or bytes (engine.explained_away):
+    # the flood is then that kind of flood, and one detection says so.
+    explained_share: float = Field(
+        0.5, gt=0, le=1, description="Share of a volumetric flood a specific one must carry."
+    )
+
     # Episodes: windows that fire on the same target with at most this many quiet seconds
     # between them are one episode, so a flood that dips for a moment stays one detection.
     episode_gap_s: float = Field(5.0, ge=0, description="Quiet seconds inside one episode.")
