@@ -659,6 +659,9 @@ def score(
         f"detections of another type's attack: {_count([d for d, _ in cross])} on "
         f"{_types([lab for _, lab in cross])}"
     )
+    for d, lab in cross[:12]:
+        if d.kind != "rate-anomaly":
+            print(f"  on {lab.kind} ({lab.variant}): {d.kind} {d.target} {d.start:%H:%M:%S}")
     false = [d for d in found if not any(_on(d, lab) for lab in labels)]
     for d in false[:8]:
         print(f"  on no attack: {d.kind} {d.target} {d.start:%H:%M:%S}-{d.end:%H:%M:%S}")

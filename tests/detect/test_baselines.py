@@ -115,3 +115,28 @@ def test_analyse_feeds_the_baselines() -> None:
     flows = records(70, start=start, dst=HOST, packets=packets, bytes=packets * 100)
     found = analyse(flows, detectors=[], baselines=baselines)
     assert [d.detector for d in found.detections] == ["baseline"]
+
+
+def test_established_tcp_is_not_counted() -> None:
+    """A download burst (TCP with ACK) to a quiet host is its own doing: no rate anomaly; the
+    same step of UDP is one."""
+    rates = np.concatenate([noisy(np.full(700, 50.0)), np.full(10, 5_000.0)])
+    start = T0 + np.arange(len(rates)) + 0.25
+    packets = np.maximum(np.round(rates), 1).astype(np.int64)
+
+    def flows(proto: int, flags: int):
+        return batch_of(
+            records(len(rates), start=start, dst=HOST, packets=packets, bytes=packets * 1_000,
+                    proto=proto, tcp_flags=flags)
+        )  # fmt: skip
+
+    assert Baselines().observe(flows(6, 0x18)) == []
+    assert [d.target for d in Baselines().observe(flows(17, 0))] == [HOST]
+
+
+def test_a_rise_must_be_a_multiple_of_the_mean() -> None:
+    """A busy, steady host (small deviation) rising by half is no anomaly; by four times is."""
+    for step, fires in ((1.5, False), (4.0, True)):
+        rates = np.concatenate([np.full(700, 5_000.0), np.full(10, 5_000.0 * step)])
+        found = feed(Baselines(), noisy(rates, seed=3))
+        assert bool(found) is fires, step

@@ -242,8 +242,12 @@ def explained_away(
 
 
 def _explainer(generic: _Draft, drafts: list[_Draft], share: float) -> int | None:
+    """The specific detection that explains ``generic``: of the specific detector whose
+    episodes overlapping it carry the largest share of its packets or bytes (a flood that dips
+    may be two episodes of it), its largest episode; None if no detector carries ``share``."""
     g = generic.measures
-    best, best_share = None, 0.0
+    carried: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    largest: dict[str, int] = {}
     for j, other in enumerate(drafts):
         o = other.measures
         if (
@@ -255,10 +259,18 @@ def _explainer(generic: _Draft, drafts: list[_Draft], share: float) -> int | Non
             or not (o.start <= g.end and g.start <= o.end)
         ):
             continue
-        carried = max(o.packets / max(g.packets, 1.0), o.bytes / max(g.bytes, 1.0))
-        if carried >= share and carried > best_share:
-            best, best_share = j, carried
-    return best
+        name = other.detector.name
+        carried[name][0] += o.packets
+        carried[name][1] += o.bytes
+        if name not in largest or o.packets > drafts[largest[name]].measures.packets:
+            largest[name] = j
+    ranked = sorted(
+        ((max(p / max(g.packets, 1.0), b / max(g.bytes, 1.0)), n) for n, (p, b) in carried.items()),
+        reverse=True,
+    )
+    if not ranked or ranked[0][0] < share:
+        return None
+    return largest[ranked[0][1]]
 
 
 def _related(drafts: list[_Draft]) -> list[list[dict[str, str]]]:
