@@ -585,8 +585,11 @@ def matches(d: Detection, label: Label) -> bool:
 
 
 def _on(d: Detection, label: Label) -> bool:
-    """The detection names this attack's victim and time, whatever kind it says."""
+    """The detection names this attack's victim (or the safe area holding it) and time,
+    whatever kind it says."""
     same = d.target == label.target or _inside(d.target, label.target)
+    if d.safe_area is not None and d.target == d.safe_area:
+        same = any(_inside(p, label.target) for p in SAFE_AREAS.get(d.safe_area, []))
     return same and seconds(d.start) <= label.end + SLACK_S and seconds(d.end) >= label.start
 
 

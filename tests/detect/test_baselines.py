@@ -140,3 +140,25 @@ def test_a_rise_must_be_a_multiple_of_the_mean() -> None:
         rates = np.concatenate([np.full(700, 5_000.0), np.full(10, 5_000.0 * step)])
         found = feed(Baselines(), noisy(rates, seed=3))
         assert bool(found) is fires, step
+
+
+def test_the_detect_command_runs_the_baselines(tmp_path) -> None:
+    """``cyberpeace detect`` over a file: the host's rate learnt over the file, then a step."""
+    import json
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from cyberpeace.cli import app
+
+    rates = np.concatenate([noisy(np.full(700, 300.0)), np.full(5, 8_400.0)])
+    start = T0 + np.arange(len(rates)) + 0.25
+    packets = np.maximum(np.round(rates), 1).astype(np.int64)
+    path = tmp_path / "flows.parquet"
+    pq.write_table(
+        records(len(rates), start=start, dst=HOST, packets=packets, bytes=packets * 100), path
+    )
+    result = CliRunner().invoke(app, ["detect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(d["detector"], d["target"]) for d in found] == [("baseline", HOST)]

@@ -59,3 +59,23 @@ def test_the_share_is_a_threshold() -> None:
         "syn-flood",
         "volumetric-flood",
     ]
+
+
+def test_a_fragment_flood_explains_the_volumetric_detection_of_it() -> None:
+    """6,000 datagrams/s cut in two, each from new ports: 6,000 new flows/s reach the volumetric
+    flows/s threshold, and the fragment flood detector (later fragments only: half the packets)
+    still explains it."""
+    seconds, per_second = 4, 6_000
+    start = T0 + np.repeat(np.arange(seconds), per_second) + 0.1
+    n = len(start)
+    rng = np.random.default_rng(7)
+    first = records(
+        n, start=start, dst=VICTIM, src=hosts("203.0.113.0/24", 50) * (n // 50), proto=17,
+        sport=rng.integers(1_024, 65_535, n), dport=rng.integers(1, 65_535, n),
+        packets=1, bytes=1_500,
+    )  # fmt: skip
+    later = flood(per_second, seconds, proto=17, sport=0, dport=0, bytes=per_second // 50 * 1_420)
+    found = detect(join(first, later))
+    assert [d.kind for d in found] == ["fragment-flood"]
+    (left_out,) = found[0].explanation["suppressed"]
+    assert left_out["kind"] == "volumetric-flood"

@@ -86,9 +86,11 @@ class Thresholds(BaseModel):
 
     # A volumetric detection is left out when a more specific flood detection on the same host
     # and time carries at least this share of its packets or bytes (engine.explained_away):
-    # the flood is then that kind of flood, and one detection says so.
+    # the flood is then that kind of flood, and one detection says so. Below one half, because
+    # the fragment flood detector sees only the later fragments: of datagrams cut in two, half
+    # the packets and a little less than half the bytes.
     explained_share: float = Field(
-        0.5, gt=0, le=1, description="Share of a volumetric flood a specific one must carry."
+        0.4, gt=0, le=1, description="Share of a volumetric flood a specific one must carry."
     )
 
     # Episodes: windows that fire on the same target with at most this many quiet seconds
