@@ -162,9 +162,9 @@ def test_detect_with_the_mandate_prints_json_lines(demo_flows: Path) -> None:
         ("host-sweep", "198.18.20.0/24"),
         ("port-scan", "198.18.20.5"),
         ("udp-reflection", "198.18.10.10"),
-        ("volumetric-flood", "198.18.10.10"),
-    ]  # the mission's own sweep is allow-listed
+    ]  # the mission's own sweep is allow-listed; the reflection explains the volumetric flood
     reflection = next(d for d in found if d["kind"] == "udp-reflection")
+    assert [s["kind"] for s in reflection["explanation"]["suppressed"]] == ["volumetric-flood"]
     assert reflection["detector"] == "reflection"
     assert reflection["safe_area"] == "arcadia-central-hospital"
     assert reflection["start"].startswith("2026-09-15T12:03:0")
@@ -181,7 +181,7 @@ def test_detect_without_a_mandate_watches_everything(demo_flows: Path) -> None:
     result = runner.invoke(app, ["detect", str(demo_flows)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 5  # and the mission's own sweep, unknown without the allow list
+    assert len(lines) == 4  # and the mission's own sweep, unknown without the allow list
     sweep = next(line for line in lines if "198.18.10.0/24" in line)
     assert " low host-sweep against 198.18.10.0/24 [horizontal-scan]: " in sweep
     assert "top sources 198.18.250.3 100.0%." in sweep

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cyberpeace import __version__
 from cyberpeace.api.case_routes import router as case_router
+from cyberpeace.api.message_routes import router as message_router
 from cyberpeace.api.routes import router as api_router
 from cyberpeace.config import Settings
 from cyberpeace.correlation.correlation_routes import router as correlation_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(case_router)
     app.include_router(case_pages_router)
     app.include_router(blocklist_router)
+    app.include_router(message_router)
     static = resources.files("cyberpeace.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -17,6 +17,7 @@ from cyberpeace.investigate.attribution_cli import attribution_app
 from cyberpeace.investigate.cases_cli import cases_app
 from cyberpeace.investigate.evidence_cli import evidence_app
 from cyberpeace.investigate.patterns_cli import patterns_app
+from cyberpeace.messages_cli import messages_app
 from cyberpeace.mission import MandateError, check_mandate_text, load_mandate
 from cyberpeace.report.report_cli import report_app
 from cyberpeace.share.flows_cli import flows_anonymise, flows_extract
@@ -52,6 +53,7 @@ app.add_typer(report_app, name="report")
 app.command("correlate")(correlate)
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(cases_app, name="cases")
+app.add_typer(messages_app, name="messages")
 
 Bind = Annotated[str | None, typer.Option(help="HOST:PORT to serve on (CYBERPEACE_BIND).")]
 
@@ -326,6 +328,7 @@ def detect(
     import json
 
     from cyberpeace.detect import analyse
+    from cyberpeace.detect.baselines import Baselines
     from cyberpeace.detect.summary import summary, summary_line
     from cyberpeace.detect.watch import Watch
     from cyberpeace.telemetry.ingest import ingest as ingest_files
@@ -345,6 +348,7 @@ def detect(
         allow_list=watch.allow_list,
         criticality=watch.criticality,
         countries=watch.countries,
+        baselines=Baselines(),  # learns over the files, then raises on rises above it
     )
     for detection in found.detections:
         line = json.dumps(summary(detection), allow_nan=False) if as_json else None

@@ -24,6 +24,7 @@ from cyberpeace.store import (
     open_store,
     sync_mandate,
 )
+from cyberpeace.store.early_warning import warn_of
 from cyberpeace.telemetry.scenario import demo_scenario
 
 DEMO_DB = "cyberpeace.db"
@@ -74,7 +75,8 @@ def run_demo(base: Settings, *, now: datetime | None = None) -> DemoResult:
             sync_mandate(session, mandate, by="demo")
             for detection in detections:
                 row = add_detection(session, detection, sensor=None)
-                file_detection(session, row, tlp=mandate.data_policy.default_tlp)
+                incident = file_detection(session, row, tlp=mandate.data_policy.default_tlp)
+                warn_of(session, row, incident)
             token = create_token(session, party_id=None, label="demo", by="demo")
         with store.session() as session:
             # Each incident assessed as its detections show it; analysts add what traffic cannot.

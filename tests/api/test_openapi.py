@@ -36,6 +36,12 @@ CASES = {
 }
 # The block-list feed (respond/feed_routes.py; its tests are in tests/respond/test_feed_api.py).
 RESPOND = {("GET", "/blocklist")}
+# Messages and their acknowledgement (api/message_routes.py; checks in tests/store/).
+MESSAGES = {
+    ("GET", "/messages"),
+    ("GET", "/messages/{message_id}"),
+    ("POST", "/messages/{message_id}/ack"),
+}
 
 
 def document(client: TestClient) -> dict[str, Any]:
@@ -52,9 +58,8 @@ def test_every_route_is_documented(client: TestClient) -> None:
         for path, operations in paths.items()
         for method in operations
     }
-    assert TEMPLATES | CORRELATION | CASES | RESPOND | {("GET", "/health")} == listed, (
-        "console routes stay out of the schema"
-    )
+    routes = TEMPLATES | CORRELATION | CASES | RESPOND | MESSAGES
+    assert routes | {("GET", "/health")} == listed, "console routes stay out of the schema"
 
 
 def test_bearer_scheme(client: TestClient) -> None:
@@ -67,7 +72,7 @@ def test_bearer_scheme(client: TestClient) -> None:
             "description": "A token from `cyberpeace token create`.",
         }
     }
-    for method, path in TEMPLATES | CORRELATION | CASES:
+    for method, path in TEMPLATES | CORRELATION | CASES | MESSAGES:
         operation = doc["paths"][API + path][method.lower()]
         assert operation["security"] == [{"HTTPBearer": []}], (method, path)
         assert {"401", "403", "404"} <= set(operation["responses"]), (method, path)

@@ -82,11 +82,22 @@ def test_safe_areas_have_baselines_too(borders: Borders) -> None:
     baselines = Baselines()
     rates = np.concatenate([noisy(np.full(700, 310.0)), np.full(5, 8_400.0)])
     found = feed(baselines, rates, borders=borders)
-    assert sorted((d.target, d.safe_area) for d in found) == [
-        (HOST, None),
-        ("arcadia-central-hospital", "arcadia-central-hospital"),
+    # The host's detection names its party and safe area; the area's its area (the store knows
+    # the area's party).
+    assert sorted((d.target, d.party, d.safe_area) for d in found) == [
+        (HOST, "arcadia", "arcadia-central-hospital"),
+        ("arcadia-central-hospital", None, "arcadia-central-hospital"),
     ]
     assert len(baselines) == 2
+
+
+def test_seconds_not_settled_are_left_for_the_next_batch() -> None:
+    baselines = Baselines()
+    batch = seconds_of(np.full(100, 500.0))
+    baselines.observe(batch, until=T0 + 60)
+    assert baselines.baseline(f"host {HOST}")[2] == 60
+    baselines.observe(batch)  # the same window again, later: only the seconds left are learnt
+    assert baselines.baseline(f"host {HOST}")[2] == 100
 
 
 def test_a_batch_seen_again_is_not_learnt_twice() -> None:
@@ -104,3 +115,50 @@ def test_analyse_feeds_the_baselines() -> None:
     flows = records(70, start=start, dst=HOST, packets=packets, bytes=packets * 100)
     found = analyse(flows, detectors=[], baselines=baselines)
     assert [d.detector for d in found.detections] == ["baseline"]
+
+
+def test_established_tcp_is_not_counted() -> None:
+    """A download burst (TCP with ACK) to a quiet host is its own doing: no rate anomaly; the
+    same step of UDP is one."""
+    rates = np.concatenate([noisy(np.full(700, 50.0)), np.full(10, 5_000.0)])
+    start = T0 + np.arange(len(rates)) + 0.25
+    packets = np.maximum(np.round(rates), 1).astype(np.int64)
+
+    def flows(proto: int, flags: int):
+        return batch_of(
+            records(len(rates), start=start, dst=HOST, packets=packets, bytes=packets * 1_000,
+                    proto=proto, tcp_flags=flags)
+        )  # fmt: skip
+
+    assert Baselines().observe(flows(6, 0x18)) == []
+    assert [d.target for d in Baselines().observe(flows(17, 0))] == [HOST]
+
+
+def test_a_rise_must_be_a_multiple_of_the_mean() -> None:
+    """A busy, steady host (small deviation) rising by half is no anomaly; by four times is."""
+    for step, fires in ((1.5, False), (4.0, True)):
+        rates = np.concatenate([np.full(700, 5_000.0), np.full(10, 5_000.0 * step)])
+        found = feed(Baselines(), noisy(rates, seed=3))
+        assert bool(found) is fires, step
+
+
+def test_the_detect_command_runs_the_baselines(tmp_path) -> None:
+    """``cyberpeace detect`` over a file: the host's rate learnt over the file, then a step."""
+    import json
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from cyberpeace.cli import app
+
+    rates = np.concatenate([noisy(np.full(700, 300.0)), np.full(5, 8_400.0)])
+    start = T0 + np.arange(len(rates)) + 0.25
+    packets = np.maximum(np.round(rates), 1).astype(np.int64)
+    path = tmp_path / "flows.parquet"
+    pq.write_table(
+        records(len(rates), start=start, dst=HOST, packets=packets, bytes=packets * 100), path
+    )
+    result = CliRunner().invoke(app, ["detect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(d["detector"], d["target"]) for d in found] == [("baseline", HOST)]

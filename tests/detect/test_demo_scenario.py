@@ -80,16 +80,19 @@ def test_the_scan_of_the_election_commission(analysis: Analysis, scenario: Scena
 
 
 def test_nothing_else(analysis: Analysis) -> None:
-    """No detection on the background; the volumetric one (the same flood) says so."""
+    """No detection on the background; the volumetric one of the same flood is left out, and
+    the reflection detection says so."""
     assert sorted((d.kind, d.target) for d in analysis.detections) == [
         ("host-sweep", "198.18.20.0/24"),
         ("port-scan", "198.18.20.5"),
         ("udp-reflection", "198.18.10.10"),
-        ("volumetric-flood", "198.18.10.10"),
     ]
-    flood = only(analysis, "volumetric-flood")
-    assert "reflection" in flood.explanation["related_note"]
-    assert [r["kind"] for r in flood.explanation["related"]] == ["udp-reflection"]
+    flood = only(analysis, "udp-reflection")
+    (left_out,) = flood.explanation["suppressed"]
+    assert left_out["kind"] == "volumetric-flood"
+    assert left_out["peak_pps"] >= 20_000  # it did reach the volumetric threshold
+    assert "volumetric" in flood.explanation["suppressed_note"]
+    assert "related" not in flood.explanation
 
 
 def test_the_mission_scanner_is_allow_listed(

@@ -52,6 +52,7 @@ def scan_from(source: str, ports: int = 200) -> pa.Table:
 def test_the_built_in_detectors_are_registered() -> None:
     assert set(registered()) == {
         "brute-force",
+        "fragment-flood",
         "horizontal-scan",
         "icmp-flood",
         "reflection",

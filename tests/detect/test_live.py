@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cyberpeace.detect import Thresholds
+from cyberpeace.detect.baselines import Baselines, BaselineSettings
 from cyberpeace.detect.live import DetectionUpdate, LiveDetector
 from cyberpeace.detect.recent import RecentFlows
 from cyberpeace.mission import Borders, Mandate
@@ -301,3 +302,24 @@ def test_episodes_apart_by_more_than_the_gap_are_two_detections(demo_mandate: Ma
     assert len({u.episode for u in told}) == 2
     first = [u.detection for u in told if u.episode == told[0].episode]
     assert first[-1].end.timestamp() == pytest.approx(start + 2.9)
+
+
+def test_the_live_detector_keeps_baselines(demo_mandate: Mandate) -> None:
+    """A host's rate learnt second by second as batches arrive; a step far above it raises one
+    rate-anomaly detection, though the window is examined again with every batch."""
+    told: list[DetectionUpdate] = []
+    start = float(int(time.time()) - 200)
+    baselines = Baselines(BaselineSettings(learning_s=40, min_duration_s=3))
+    with detector_for(told.extend, demo_mandate, baselines=baselines, settle_s=2) as detector:
+        for second in range(70):
+            pps = 800 if second < 60 else 8_000  # the step stays below every fixed threshold
+            at_second = start + second
+            detector(records(1, dst=TARGET, start=at_second, packets=pps, bytes=pps * 100))
+            detector.drain()
+    anomalies = [u.detection for u in told if u.detection.detector == "baseline"]
+    host = [d for d in anomalies if d.target == TARGET]
+    assert len(host) == 1
+    assert host[0].party == "arcadia"
+    assert host[0].start.timestamp() == pytest.approx(start + 60)
+    assert baselines.baseline(f"host {TARGET}")[2] == 60  # learnt once per second, steps excepted
+    assert {d.detector for d in (u.detection for u in told)} == {"baseline"}

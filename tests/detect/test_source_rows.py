@@ -49,7 +49,8 @@ def test_detections_are_the_same_without_the_kept_grouping(
     criticality: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The demo trace mixes a volumetric flood, a reflection, a scan and an allow-listed sweep."""
+    """The demo trace mixes a reflection flood (which explains the volumetric detection of it
+    away), a scan and an allow-listed sweep."""
 
     def run() -> list[dict[str, object]]:
         found = analyse(
@@ -58,7 +59,7 @@ def test_detections_are_the_same_without_the_kept_grouping(
         return [d.model_dump(mode="json") for d in found.detections]
 
     fast = run()
-    assert {d["kind"] for d in fast} >= {"volumetric-flood", "udp-reflection", "port-scan"}
+    assert {d["kind"] for d in fast} >= {"udp-reflection", "port-scan"}
     plain = SourceTotals.rows_of
 
     def by_isin(self: SourceTotals, traffic: object, sources: np.ndarray) -> np.ndarray:

@@ -63,7 +63,7 @@ def test_open_store_migrates_an_empty_database_to_head(store_url: str) -> None:
     # store_url (not store) because this one must start from a database with nothing in it.
     opened = open_store(store_url)
     try:
-        assert _current(opened.engine) == _head() == "corr_0001"
+        assert _current(opened.engine) == _head() == "warn_0001"
         assert _tables(opened.engine) == MODEL_TABLES | {"alembic_version"}
         assert _audit_triggers(opened.engine) == _expected_triggers(opened.engine)
     finally:

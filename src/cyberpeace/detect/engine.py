@@ -111,11 +111,13 @@ def analyse(
     now: float | None = None,
     baselines: Baselines | None = None,
     countries: Mapping[str, str] | None = None,
+    baselines_until: float | None = None,
 ) -> Analysis:
     """As ``detect``, and also say how many records were examined, refused and allow-listed.
 
     ``baselines`` (kept by the caller from batch to batch) also learns from the batch and adds
-    its detections of hosts and safe areas above their own baselines (``baselines.py``).
+    its detections of hosts and safe areas above their own baselines (``baselines.py``), from
+    the seconds before ``baselines_until`` (default: every second of the batch).
     ``countries`` maps party ids to their country (``traceback.countries_of``) for the
     traceback of each detection's sources."""
     chosen = _chosen(detectors)
@@ -128,13 +130,23 @@ def analyse(
             detector.name, detector.find(batch, thresholds), thresholds.episode_gap_s
         )
     ]
+    drafts, suppressed = explained_away(drafts, thresholds.explained_share)
     related = _related(drafts)
     detections = [
-        _detection(d, related[i], batch.addresses, borders, criticality or {}, counts, countries)
+        _detection(
+            d,
+            related[i],
+            batch.addresses,
+            borders,
+            criticality or {},
+            counts,
+            countries,
+            suppressed.get(i, []),
+        )
         for i, d in enumerate(drafts)
     ]
     if baselines is not None:
-        detections += baselines.observe(batch, borders)
+        detections += baselines.observe(batch, borders, until=baselines_until)
     detections.sort(key=lambda d: (d.start, d.detector, d.target))
     return Analysis(detections, counts)
 
@@ -191,6 +203,76 @@ def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thres
     )
 
 
+def explained_away(
+    drafts: list[_Draft], share: float
+) -> tuple[list[_Draft], dict[int, list[dict[str, Any]]]]:
+    """Drop each detection of a generic detector (``generic = True``: the volumetric one) that
+    a more specific flood detector explains: an attack-stage detection without an actor on the
+    same target, overlapping it in time, whose traffic carries at least ``share`` of its packets
+    or bytes. A reflection flood is then one reflection detection, not also a volumetric one.
+    Returns the drafts kept and, by their new position, what each one explained away."""
+    kept: list[int] = []
+    explains: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for i, draft in enumerate(drafts):
+        if not getattr(draft.detector, "generic", False):
+            kept.append(i)
+            continue
+        by = _explainer(draft, drafts, share)
+        if by is None:
+            kept.append(i)
+            continue
+        m = draft.measures
+        explains[by].append(
+            {
+                "detector": draft.detector.name,
+                "kind": draft.detector.kind,
+                "start": _iso(m.start),
+                "end": _iso(m.end),
+                "peak_pps": round(m.peak_pps, 1),
+                "peak_bps": round(m.peak_bps, 1),
+                "reason": (
+                    f"the {draft.detector.name} detector also fired on {draft.target}; "
+                    f"this detection's traffic carries at least {share:.0%} of its packets "
+                    "or bytes, and says how the flood is made"
+                ),
+            }
+        )
+    position = {old: new for new, old in enumerate(kept)}
+    return [drafts[i] for i in kept], {position[i]: v for i, v in explains.items()}
+
+
+def _explainer(generic: _Draft, drafts: list[_Draft], share: float) -> int | None:
+    """The specific detection that explains ``generic``: of the specific detector whose
+    episodes overlapping it carry the largest share of its packets or bytes (a flood that dips
+    may be two episodes of it), its largest episode; None if no detector carries ``share``."""
+    g = generic.measures
+    carried: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    largest: dict[str, int] = {}
+    for j, other in enumerate(drafts):
+        o = other.measures
+        if (
+            other is generic
+            or getattr(other.detector, "generic", False)
+            or other.detector.stage != "attack"
+            or other.episode.actor is not None
+            or other.target != generic.target
+            or not (o.start <= g.end and g.start <= o.end)
+        ):
+            continue
+        name = other.detector.name
+        carried[name][0] += o.packets
+        carried[name][1] += o.bytes
+        if name not in largest or o.packets > drafts[largest[name]].measures.packets:
+            largest[name] = j
+    ranked = sorted(
+        ((max(p / max(g.packets, 1.0), b / max(g.bytes, 1.0)), n) for n, (p, b) in carried.items()),
+        reverse=True,
+    )
+    if not ranked or ranked[0][0] < share:
+        return None
+    return largest[ranked[0][1]]
+
+
 def _related(drafts: list[_Draft]) -> list[list[dict[str, str]]]:
     """For each draft, the other detections on the same target that overlap it in time."""
     by_target: dict[str, list[int]] = defaultdict(list)
@@ -223,6 +305,7 @@ def _detection(
     criticality: Mapping[str, str],
     counts: FlowCounts,
     countries: Mapping[str, str] | None = None,
+    suppressed: list[dict[str, Any]] | None = None,
 ) -> Detection:
     detector, episode, measures = draft.detector, draft.episode, draft.measures
     party, safe_area = _place(borders, addresses, episode.target)
@@ -239,6 +322,11 @@ def _detection(
         "fires_when": _fires_when(episode.outcomes),
         "window_s": episode.window_s,
         "windows": _windows(episode),
+        "timeline": {  # the attack's course: start, the second of its highest packet rate, end
+            "start": _iso(measures.start),
+            "peak": _iso(max(measures.start, min(measures.peak_at, measures.end))),
+            "end": _iso(measures.end),
+        },
         "details": draft.explained.details,
         "confidence": {"prior": detector.prior, "margin": round(margin, 3)},
         "severity": {
@@ -253,6 +341,12 @@ def _detection(
             "allow_listed": counts.allow_listed,
         },
     }
+    if suppressed:
+        explanation["suppressed"] = suppressed
+        explanation["suppressed_note"] = (
+            f"A {suppressed[0]['detector']} detection of the same traffic was left out: this "
+            "detection explains it."
+        )
     if related:
         names = ", ".join(sorted({r["detector"] for r in related}))
         explanation["related"] = related

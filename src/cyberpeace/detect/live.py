@@ -4,10 +4,12 @@ A ``LiveDetector`` is a collector sink (telemetry/collector.py). Each batch it i
 sliding window of recent flows (``RecentFlows``: ``window_s`` seconds, 120 by default, and at
 most ``max_rows`` rows, oldest dropped first and counted), and the detectors (``analyse``) run
 over the whole window, so that an episode spanning many batches is seen whole, with its true
-start and peak. What they find is reconciled with what was reported before (``Reported``): a
-detection of the same detector on the same target at overlapping times updates its episode
-instead of repeating it. New and grown detections go to ``report`` in one call per analysis,
-so a store can write them in one transaction.
+start and peak; the adaptive baselines (``baselines.py``) learn every settled second once and
+raise when a host or safe area climbs far above its own rate. What they find is reconciled
+with what was reported before (``Reported``): a detection of the same detector on the same
+target at overlapping times updates its episode instead of repeating it. New and grown
+detections go to ``report`` in one call per analysis, so a store can write them in one
+transaction.
 
 Threads: the sink call only adds the batch to the window and wakes the analysis thread, so the
 collector's sink queue never fills behind a slow analysis. The analysis thread examines the
@@ -32,8 +34,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cyberpeace.detect import AllowList, Thresholds, analyse
+from cyberpeace.detect.baselines import Baselines
 from cyberpeace.detect.recent import RecentFlows
 from cyberpeace.detect.reported import DetectionUpdate, Reported
 from cyberpeace.mission import Borders
@@ -44,6 +48,7 @@ __all__ = ["DetectionUpdate", "LiveCounters", "LiveDetector", "ReportUpdates"]
 log = logging.getLogger(__name__)
 
 ReportUpdates = Callable[[list[DetectionUpdate]], None]
+SETTLE_S = 10.0  # a second's flows have arrived this long after the newest record's start
 RETRY_S = 1.0  # after ``report`` failed, wait this long before offering the updates again
 
 
@@ -79,6 +84,8 @@ class LiveDetector:
         window_s: float = 120.0,
         max_rows: int = 500_000,
         update_every: float = 5.0,
+        baselines: Baselines | None = None,
+        settle_s: float = SETTLE_S,
     ) -> None:
         self.report = report
         self.borders = borders
@@ -86,6 +93,10 @@ class LiveDetector:
         self.allow_list = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
         self.criticality = dict(criticality or {})
         self.update_every = update_every
+        # Baselines learn each second once: those ``settle_s`` older than the window's newest
+        # record, whose flows have (nearly all) arrived.
+        self.baselines = baselines if baselines is not None else Baselines()
+        self.settle_s = settle_s
         self._recent = RecentFlows(window_s, max_rows)
         self._reported = Reported(self.thresholds.episode_gap_s, window_s)
         self._counters = LiveCounters()
@@ -175,6 +186,8 @@ class LiveDetector:
                 self.thresholds,
                 allow_list=self.allow_list,
                 criticality=self.criticality,
+                baselines=self.baselines,
+                baselines_until=_newest(window) - self.settle_s,
             )
         except Exception as error:  # a bug must not stop live detection
             self._failed("analysis_errors", error, f"analysing {window.num_rows} flows")
@@ -208,6 +221,14 @@ class LiveDetector:
             setattr(self._counters, counter, getattr(self._counters, counter) + 1)
             self._counters.last_error = f"{type(error).__name__}: {error}"
         log.warning("live detection: %s failed: %r", doing, error, exc_info=first)
+
+
+def _newest(window: pa.Table) -> float:
+    """The latest start of a record in the window, in seconds since the epoch."""
+    if window.num_rows == 0:
+        return 0.0
+    latest = pc.max(window.column("start").cast(pa.int64())).as_py()
+    return 0.0 if latest is None else float(latest) / 1e6
 
 
 def _flow_table(flows: object) -> pa.Table:

@@ -26,6 +26,7 @@ class Measures:
     sources: int  # distinct source addresses
     hosts: int  # distinct destination addresses
     ports: int  # distinct destination ports
+    peak_at: float = 0.0  # start of the second of the highest packet rate
 
     def as_magnitude(self, windows: int) -> dict[str, float]:
         return {
@@ -72,6 +73,7 @@ def measure(
         sources=count_distinct(traffic.src) if sources is None else sources,
         hosts=_hosts(traffic),
         ports=count_distinct(traffic.dst_port),
+        peak_at=float(first + int(np.argmax(packets))),
     )
 
 

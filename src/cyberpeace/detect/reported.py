@@ -19,8 +19,8 @@ not the audit log, every quarter-second.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import get_args
+from datetime import datetime, timedelta
+from typing import Any, get_args
 
 from cyberpeace.detect.detection import Detection, Severity
 
@@ -153,8 +153,22 @@ def _merged(known: Detection, seen: Detection, whole: bool) -> Detection:
             "severity": severity,
             "confidence": max(known.confidence, seen.confidence),
             "magnitude": magnitude,
+            "explanation": _timeline(known, seen, start, end),
         }
     )
+
+
+def _timeline(known: Detection, seen: Detection, start: datetime, end: datetime) -> dict[str, Any]:
+    """The latest window's explanation, with the episode's whole course: its start and end, and
+    the peak of whichever window saw the higher packet rate."""
+    explanation = dict(seen.explanation)
+    timelines = [d.explanation.get("timeline") for d in (known, seen)]
+    if not all(isinstance(t, dict) for t in timelines):
+        return explanation
+    higher = known.magnitude.get("peak_pps", 0.0) > seen.magnitude.get("peak_pps", 0.0)
+    peak = (timelines[0] if higher else timelines[1])["peak"]  # type: ignore[index]
+    explanation["timeline"] = {"start": start.isoformat(), "peak": peak, "end": end.isoformat()}
+    return explanation
 
 
 def _magnitude(known: Detection, seen: Detection, whole: bool) -> dict[str, float]:

@@ -51,6 +51,14 @@ class Thresholds(BaseModel):
     icmp_flood_pps: float = Field(2_000, gt=0, description="ICMP packets/s towards one host.")
     icmp_flood_bps: float = Field(1e8, gt=0, description="ICMP bits/s towards one host.")
 
+    # Fragment floods: fragments after the first (TCP and UDP records with ports 0, see
+    # detectors/fragment_flood.py) per destination host and second. A receiver keeps incomplete
+    # datagrams for 30 s in at most 4 MiB (Linux ipfrag_time, ipfrag_high_thresh): 2,000
+    # fragments/s that never complete fill that within a second or two, while ordinary
+    # fragmented traffic (large EDNS answers, RFC 6891 section 6.2.5) to one host stays far lower.
+    fragment_pps: float = Field(2_000, gt=0, description="Fragment packets/s towards one host.")
+    fragment_bps: float = Field(1e8, gt=0, description="Fragment bits/s towards one host.")
+
     # Brute force: short TCP sessions (they carry ACK: the handshake completed, a login was
     # tried) from one source to one remote-access port (data/remote_access.yaml) of one host,
     # per window. OpenSSH allows six authentication attempts per connection (MaxAuthTries) and
@@ -75,6 +83,15 @@ class Thresholds(BaseModel):
         64, ge=16, le=128, description="IPv6 network a sweep counts in."
     )
     probe_max_packets: int = Field(3, ge=1, description="Most packets a probe flow carries.")
+
+    # A volumetric detection is left out when a more specific flood detection on the same host
+    # and time carries at least this share of its packets or bytes (engine.explained_away):
+    # the flood is then that kind of flood, and one detection says so. Below one half, because
+    # the fragment flood detector sees only the later fragments: of datagrams cut in two, half
+    # the packets and a little less than half the bytes.
+    explained_share: float = Field(
+        0.4, gt=0, le=1, description="Share of a volumetric flood a specific one must carry."
+    )
 
     # Episodes: windows that fire on the same target with at most this many quiet seconds
     # between them are one episode, so a flood that dips for a moment stays one detection.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from cyberpeace.store import Viewer, get_incident
 from cyberpeace.store.tables import (
     ActionRow,
     AuditRow,
+    DetectionRow,
     EvidenceRow,
     IncidentRow,
     MessageRow,
@@ -33,7 +34,7 @@ _AUDITED = {
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # opened, report, detection, note, status, severity, victim, task, link, ...
+    kind: str  # opened, report, detection, peak, note, status, severity, victim, task, link, ...
     actor: str
     summary: str
     ref: str  # what the event is about, e.g. "detection:5"
@@ -79,7 +80,7 @@ def _opened(incident: IncidentRow) -> Event:
 
 
 def _detections(incident: IncidentRow) -> list[Event]:
-    return [
+    events = [
         Event(
             d.start,
             "detection",
@@ -89,6 +90,28 @@ def _detections(incident: IncidentRow) -> list[Event]:
         )
         for d in incident.detections
     ]
+    return events + [peak for d in incident.detections if (peak := _peak(d)) is not None]
+
+
+def _peak(detection: DetectionRow) -> Event | None:
+    """The second an attack peaked (the engine's explanation timeline), if it says."""
+    course = detection.explanation.get("timeline")
+    peak = course.get("peak") if isinstance(course, dict) else None
+    if not isinstance(peak, str):
+        return None
+    try:
+        at = datetime.fromisoformat(peak)
+    except ValueError:
+        return None
+    rate = detection.magnitude.get("peak_pps")
+    size = f" at {rate:,.0f} packets/s" if isinstance(rate, int | float) else ""
+    return Event(
+        at if at.tzinfo else at.replace(tzinfo=UTC),
+        "peak",
+        f"detector:{detection.detector}",
+        f"{detection.kind} on {detection.target} peaked{size}",
+        f"detection:{detection.id}",
+    )
 
 
 def _audited(session: Session, incident: IncidentRow) -> list[Event]:

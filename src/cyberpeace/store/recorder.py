@@ -3,7 +3,8 @@
 A new episode becomes a detection (``add_detection``) filed into an incident
 (``file_detection``: the open incident on the same target, or a new one); a grown episode
 updates its detection (``update_detection``) and widens the incident that holds it. The
-detection's sources and target become the incident's indicators (``correlation``). Every change
+detection's sources and target become the incident's indicators (``correlation``), and a new
+detection that is a precursor warns the party concerned (``early_warning``). Every change
 goes through those functions, so each leaves its audit entry in the same transaction.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from cyberpeace.detect.reported import DetectionUpdate
 from cyberpeace.store.database import Store
 from cyberpeace.store.detections import add_detection, update_detection
+from cyberpeace.store.early_warning import warn_of
 from cyberpeace.store.incidents import file_detection
 from cyberpeace.store.tables import DetectionRow, IncidentRow
 
@@ -49,6 +51,8 @@ class DetectionRecorder:
                 incident = file_detection(session, row, tlp=self.tlp)
                 if incident is not None:
                     self._observe(session, row, incident)
+                if known is None:  # an episode warns once; its growth is the same cause
+                    warn_of(session, row, incident)
                 stored[update.episode] = row.id
         for episode, row_id in stored.items():  # only once the transaction committed
             self._rows[episode] = row_id

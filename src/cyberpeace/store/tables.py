@@ -247,6 +247,16 @@ class MessageRow(Base):
     body: Mapped[str] = mapped_column(Text)
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Early warnings (store/early_warning.py, migration warn_0001): why the message was sent,
+    # how often and when its cause was seen, and whether the party acknowledged it.
+    cause: Mapped[str | None] = mapped_column(String(200), index=True)
+    count: Mapped[int | None] = mapped_column(Integer)
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    detection_id: Mapped[int | None] = mapped_column(ForeignKey("detections.id"))
+    details: Mapped[dict[str, Any] | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class AuditRow(Base):

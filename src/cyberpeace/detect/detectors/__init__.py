@@ -2,6 +2,7 @@
 
 from cyberpeace.detect.detectors import (
     brute_force,
+    fragment_flood,
     icmp_flood,
     reflection,
     scan,
@@ -9,4 +10,12 @@ from cyberpeace.detect.detectors import (
     volumetric,
 )
 
-__all__ = ["brute_force", "icmp_flood", "reflection", "scan", "syn_flood", "volumetric"]
+__all__ = [
+    "brute_force",
+    "fragment_flood",
+    "icmp_flood",
+    "reflection",
+    "scan",
+    "syn_flood",
+    "volumetric",
+]

@@ -2,8 +2,10 @@
 
 The per-host rate test of flow-based DDoS detectors such as FastNetMon: each one-second window
 of traffic towards a destination fires when its packets/s, bits/s or new flows/s reach the
-thresholds. It says nothing of how the flood is made; the reflection detector does, and both
-may fire on the same traffic.
+thresholds. It says nothing of how the flood is made; when a more specific flood detector
+(reflection, SYN, ICMP or fragment flood) fires on the same target and time and its traffic
+carries most of this one's, the engine keeps that detection only and notes the volumetric one
+in its explanation (``engine.explained_away``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Volumetric:
     stage: Stage = "attack"
     version = 1
     prior = 0.5  # a flash crowd or a backup job can reach the same rates
+    generic = True  # a more specific flood detector on the same traffic replaces it (engine)
 
     classes = ALL_CLASSES
 
