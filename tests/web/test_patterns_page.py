@@ -15,7 +15,9 @@ def test_staff_see_the_charts_and_the_campaigns(watched: Watched, console: Conso
     planted = plant(console.store)
     page = watched.page
     watched.sign_in(console.seeded.staff_token)
-    watched.goto("/patterns")
+    with page.expect_navigation():
+        page.click("#patterns-link")
+    assert page.url == watched.base_url + "/patterns"
     expect(page.get_by_role("heading", name="Patterns", exact=True)).to_be_visible()
     over_time = page.locator("#over-time svg.chart")
     expect(over_time).to_be_visible()
