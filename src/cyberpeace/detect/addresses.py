@@ -147,13 +147,14 @@ class Addresses:
 
     def party(self, borders: Borders, ids: I64) -> NDArray[np.int32]:
         """Index into ``borders.party_ids`` of each id, or NO_MATCH."""
-        return self._look_up(ids, borders.party_v4, borders.party_v6)
+        return self.look_up(ids, borders.party_v4, borders.party_v6)
 
     def safe_area(self, borders: Borders, ids: I64) -> NDArray[np.int32]:
         """Index into ``borders.safe_area_ids`` of each id, or NO_MATCH."""
-        return self._look_up(ids, borders.safe_area_v4, borders.safe_area_v6)
+        return self.look_up(ids, borders.safe_area_v4, borders.safe_area_v6)
 
-    def _look_up(self, ids: I64, v4: Lookup4, v6: Lookup6) -> NDArray[np.int32]:
+    def look_up(self, ids: I64, v4: Lookup4, v6: Lookup6) -> NDArray[np.int32]:
+        """Each id's label from an IPv4 and an IPv6 prefix table's lookup, or NO_MATCH."""
         ids = np.asarray(ids, dtype=np.int64)
         found = np.full(len(ids), NO_MATCH, dtype=np.int32)
         wide = ids >= V6_BASE

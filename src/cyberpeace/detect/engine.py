@@ -26,6 +26,7 @@ from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.episodes import Episode, RuleOutcome, collapse
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hyperloglog import HyperLogLog
+from cyberpeace.detect.indicator_hits import Watchlist
 from cyberpeace.detect.intake import Batch, FlowCounts, take_in
 from cyberpeace.detect.magnitude import Measures, PerSecond, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
@@ -112,6 +113,7 @@ def analyse(
     baselines: Baselines | None = None,
     countries: Mapping[str, str] | None = None,
     baselines_until: float | None = None,
+    indicators: Watchlist | None = None,
 ) -> Analysis:
     """As ``detect``, and also say how many records were examined, refused and allow-listed.
 
@@ -119,7 +121,8 @@ def analyse(
     its detections of hosts and safe areas above their own baselines (``baselines.py``), from
     the seconds before ``baselines_until`` (default: every second of the batch).
     ``countries`` maps party ids to their country (``traceback.countries_of``) for the
-    traceback of each detection's sources."""
+    traceback of each detection's sources. ``indicators`` adds a detection for each host that
+    exchanged records with a watched address or network (``indicator_hits.py``)."""
     chosen = _chosen(detectors)
     allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
     batch, counts = take_in(flows, allowed, thresholds, now)
@@ -147,6 +150,8 @@ def analyse(
     ]
     if baselines is not None:
         detections += baselines.observe(batch, borders, until=baselines_until)
+    if indicators is not None:
+        detections += indicators.observe(batch, borders)
     detections.sort(key=lambda d: (d.start, d.detector, d.target))
     return Analysis(detections, counts)
 

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from cyberpeace.detect import AllowList, Thresholds, analyse
 from cyberpeace.detect.baselines import Baselines
+from cyberpeace.detect.indicator_hits import Watchlist
 from cyberpeace.detect.recent import RecentFlows
 from cyberpeace.detect.reported import DetectionUpdate, Reported
 from cyberpeace.mission import Borders
@@ -86,6 +87,7 @@ class LiveDetector:
         update_every: float = 5.0,
         baselines: Baselines | None = None,
         settle_s: float = SETTLE_S,
+        watchlist: Callable[[], Watchlist | None] | None = None,
     ) -> None:
         self.report = report
         self.borders = borders
@@ -97,6 +99,8 @@ class LiveDetector:
         # record, whose flows have (nearly all) arrived.
         self.baselines = baselines if baselines is not None else Baselines()
         self.settle_s = settle_s
+        # The indicators to watch, asked for before each analysis (the store's change).
+        self.watchlist = watchlist
         self._recent = RecentFlows(window_s, max_rows)
         self._reported = Reported(self.thresholds.episode_gap_s, window_s)
         self._counters = LiveCounters()
@@ -188,6 +192,7 @@ class LiveDetector:
                 criticality=self.criticality,
                 baselines=self.baselines,
                 baselines_until=_newest(window) - self.settle_s,
+                indicators=self.watchlist() if self.watchlist is not None else None,
             )
         except Exception as error:  # a bug must not stop live detection
             self._failed("analysis_errors", error, f"analysing {window.num_rows} flows")

@@ -35,6 +35,7 @@ from cyberpeace.detect.live import LiveDetector
 from cyberpeace.detect.watch import Watch
 from cyberpeace.mission import Mandate
 from cyberpeace.store import DetectionRecorder, Store, open_store, sync_mandate
+from cyberpeace.store.watchlist import StoreWatchlist
 from cyberpeace.telemetry.archive import FlowArchive
 from cyberpeace.telemetry.collector import Collector, Sink
 from cyberpeace.telemetry.listen import parse_host_port
@@ -182,6 +183,7 @@ def sensor_detection(
             watch.borders,
             allow_list=watch.allow_list,
             criticality=watch.criticality,
+            watchlist=StoreWatchlist(store),
             **options,
         )
         try:
