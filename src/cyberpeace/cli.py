@@ -318,12 +318,20 @@ def detect(
         typer.Option(exists=True, dir_okay=False, help="Borders, safe areas and allow list."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    indicators: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Addresses and networks to watch, one per line."
+        ),
+    ] = None,
 ) -> None:
     """Run the detectors over telemetry files; one line per detection.
 
     Without a mandate every destination is watched with the default thresholds and nothing is
     named; with one, parties, safe areas, their criticality and the allow list come from it.
-    Exit 1 if any file could not be read (the others are still examined).
+    ``--indicators`` adds an indicator-hit detection per host that exchanged records with a
+    listed address or network. Exit 1 if any file could not be read (the others are still
+    examined).
     """
     import json
 
@@ -331,8 +339,21 @@ def detect(
     from cyberpeace.detect.baselines import Baselines
     from cyberpeace.detect.summary import summary, summary_line
     from cyberpeace.detect.watch import Watch
+    from cyberpeace.detect.watchlist_file import read_watchlist
     from cyberpeace.telemetry.ingest import ingest as ingest_files
 
+    watchlist = None
+    if indicators is not None:
+        try:
+            listed = read_watchlist(indicators)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        for problem in listed.refused[:10]:
+            typer.echo(f"{indicators}: refused {problem}", err=True)
+        if len(listed.refused) > 10:
+            typer.echo(f"{indicators}: {len(listed.refused) - 10:,} more lines refused", err=True)
+        watchlist = listed.watchlist
     result = ingest_files(files)
     for report in result.files:
         if report.error:
@@ -349,6 +370,7 @@ def detect(
         criticality=watch.criticality,
         countries=watch.countries,
         baselines=Baselines(),  # learns over the files, then raises on rises above it
+        indicators=watchlist,
     )
     for detection in found.detections:
         line = json.dumps(summary(detection), allow_nan=False) if as_json else None

@@ -3,10 +3,15 @@ store's watchlist and the live detector into a stored detection and an early war
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pyarrow.parquet as pq
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cyberpeace.cli import app
 from cyberpeace.detect import analyse
 from cyberpeace.detect.indicator_hits import Indicator, Watchlist
 from cyberpeace.mission import Borders, Mandate
@@ -14,6 +19,7 @@ from cyberpeace.store import SYSTEM, DetectionRecorder, Store
 from cyberpeace.store.messages import list_messages
 from cyberpeace.store.tables import DetectionRow, IndicatorRow
 from cyberpeace.store.watchlist import StoreWatchlist, watchlist
+from tests.conftest import EXAMPLES
 
 from .records import T0, batch_of, join, records
 from .test_live import detector_for
@@ -142,3 +148,32 @@ def test_the_live_detector_stores_the_hit_and_warns_the_party(
         assert [(r.target, r.party_id) for r in rows] == [(HOSPITAL_HOST, "arcadia")]
         warned = [m for m in list_messages(session, SYSTEM, party="arcadia") if C2 in m.subject]
     assert warned, "the indicator hit gave no early warning to the hospital's party"
+
+
+def test_detect_watches_a_file_of_indicators_and_names_bad_lines(tmp_path: Path) -> None:
+    flows = tmp_path / "flows.parquet"
+    pq.write_table(traffic(), flows)  # type: ignore[arg-type]
+    listed = tmp_path / "watch.txt"
+    listed.write_text(
+        f"# shared by CERT-B\n{C2}\n\n{BAD_V6}  # the v6 block\nevil.example\n300.1.2.3\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        ["detect", str(flows), "--indicators", str(listed), "--json",
+         "--mandate", str(EXAMPLES / "demo.yaml")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    hits = sorted(
+        (d["target"], d["sources"][0]["address"]) for d in found if d["kind"] == "indicator-hit"
+    )
+    assert hits == [("198.18.10.10", C2), ("2001:db8:a000::1", BAD_V6)]
+    assert "line 5: 'evil.example' is not an address or network" in result.stderr
+    assert "line 6: '300.1.2.3'" in result.stderr
+
+    binary = tmp_path / "watch.bin"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    refused = CliRunner().invoke(app, ["detect", str(flows), "--indicators", str(binary)])
+    assert refused.exit_code == 2
+    assert "not UTF-8 text" in refused.stderr
