@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,24 @@ from cyberpeace.mission import Mandate
 from cyberpeace.respond import Attack, PlanContext
 from cyberpeace.store import Store, add_detection, open_store, sync_mandate
 
+from .netns import Network, need_tools
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 VICTIM = "198.18.10.5"  # Arcadia Central Hospital (safe area)
 NO_NAMESPACE = "cp-test-no-such-ns"
 EXAMPLES = Path(__file__).parent.parent.parent / "src" / "cyberpeace" / "mission" / "examples"
+
+
+@pytest.fixture
+def network() -> Iterator[Network]:
+    """Attacker, victim, legitimate client and router namespaces, torn down after the test."""
+    need_tools()
+    net = Network(uuid.uuid4().hex[:5])
+    try:
+        net.build()
+        yield net
+    finally:
+        net.destroy()
 
 
 @pytest.fixture

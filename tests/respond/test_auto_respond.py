@@ -8,12 +8,9 @@ sources dropped and the legitimate client's passing; the human-gated actions wai
 from __future__ import annotations
 
 import ipaddress
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -28,20 +25,9 @@ from cyberpeace.store import DetectionRecorder, Store
 from cyberpeace.store.tables import ActionRow, DetectionRow
 
 from .conftest import EXAMPLES, flood
-from .netns import ATTACKER, ATTACKER_2, LEGIT, Network, need_tools
+from .netns import ATTACKER, ATTACKER_2, LEGIT, Network
 
 COUNT = 100
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    need_tools()
-    net = Network(uuid.uuid4().hex[:5])
-    try:
-        net.build()
-        yield net
-    finally:
-        net.destroy()
 
 
 def test_a_growing_live_episode_becomes_one_edge_filter_in_force(

@@ -9,12 +9,9 @@ namespace, i.e. packets that actually arrived.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from cyberpeace.mission import Mandate
@@ -25,20 +22,9 @@ from cyberpeace.store import Store
 from cyberpeace.store.tables import ActionRow, MessageRow
 
 from .conftest import context, flood, stored
-from .netns import ATTACKER, ATTACKER_2, LEGIT, VICTIM, Network, need_tools
+from .netns import ATTACKER, ATTACKER_2, LEGIT, VICTIM, Network
 
 COUNT = 200
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    need_tools()
-    net = Network(uuid.uuid4().hex[:5])
-    try:
-        net.build()
-        yield net
-    finally:
-        net.destroy()
 
 
 def test_planned_edge_filter_drops_the_attack_and_passes_the_rest(

@@ -4,8 +4,6 @@ the step is in the hash-chained audit log; parties may not revoke, an ended acti
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,18 +17,7 @@ from cyberpeace.store.tables import ActionRow
 
 from ..api.conftest import API, TestClient
 from .conftest import EXAMPLES, context, flood, stored
-from .netns import ATTACKER, Network, need_tools
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    need_tools()
-    net = Network(uuid.uuid4().hex[:5])
-    try:
-        net.build()
-        yield net
-    finally:
-        net.destroy()
+from .netns import ATTACKER, Network
 
 
 @pytest.fixture

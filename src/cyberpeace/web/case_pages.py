@@ -3,6 +3,7 @@ and the report form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -110,7 +111,15 @@ def _refused(request: Request, viewer: Viewer, exc: Exception) -> Response:
     return templates.TemplateResponse(request, "error.html", context, status_code=code)
 
 
-def _back(incident_id: int) -> Response:
+def _case_change(request: Request, session: Session, change: Callable[[Viewer], int]) -> Response:
+    """Sign-in check, the change (which returns its incident), back to the case or the refusal."""
+    viewer = _viewer(request, session)
+    if viewer is None:
+        return _to_login()
+    try:
+        incident_id = change(viewer)
+    except (NotFound, Forbidden, InvalidTransition, ValueError) as exc:
+        return _refused(request, viewer, exc)
     return RedirectResponse(f"/incidents/{incident_id}#case-file", status_code=303)
 
 
@@ -123,14 +132,11 @@ def add_note(
     kind: Annotated[str, Form(max_length=16)] = "note",
 ) -> Response:
     """Staff add an analyst note; a party adds a report to an incident it may see."""
-    viewer = _viewer(request, session)
-    if viewer is None:
-        return _to_login()
-    try:
-        investigate.add_note(session, viewer, incident_id, body, kind)
-    except (NotFound, Forbidden, ValueError) as exc:
-        return _refused(request, viewer, exc)
-    return _back(incident_id)
+    return _case_change(
+        request,
+        session,
+        lambda viewer: investigate.add_note(session, viewer, incident_id, body, kind).incident_id,
+    )
 
 
 @router.post("/incidents/{incident_id}/tasks", response_class=HTMLResponse)
@@ -142,14 +148,13 @@ def add_task(
     owner: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Mission staff open a task on the case, optionally with an owner."""
-    viewer = _viewer(request, session)
-    if viewer is None:
-        return _to_login()
-    try:
-        investigate.create_task(session, viewer, incident_id, title, owner or None)
-    except (NotFound, Forbidden, ValueError) as exc:
-        return _refused(request, viewer, exc)
-    return _back(incident_id)
+    return _case_change(
+        request,
+        session,
+        lambda viewer: (
+            investigate.create_task(session, viewer, incident_id, title, owner or None).incident_id
+        ),
+    )
 
 
 @router.post("/tasks/{task_id}/complete", response_class=HTMLResponse)
@@ -160,11 +165,8 @@ def complete_task(
     outcome: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
     """Mission staff mark a task done, with what came of it."""
-    viewer = _viewer(request, session)
-    if viewer is None:
-        return _to_login()
-    try:
-        row = investigate.complete_task(session, viewer, task_id, outcome)
-    except (NotFound, Forbidden, InvalidTransition, ValueError) as exc:
-        return _refused(request, viewer, exc)
-    return _back(row.incident_id)
+    return _case_change(
+        request,
+        session,
+        lambda viewer: investigate.complete_task(session, viewer, task_id, outcome).incident_id,
+    )
