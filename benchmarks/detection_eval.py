@@ -23,7 +23,13 @@ flood type has two near-threshold instances, at 1.5 and 3 times its default thre
 (``Thresholds``), and fragment floods (UDP datagrams cut in two fragments) are among the types.
 The detectors run as ``cyberpeace detect`` runs them, with the adaptive baselines.
 
+A long benign run follows (``benign_traffic.py``): ``--benign-hours`` (48 by default) of a
+site's day-and-night traffic with flash crowds, backups, a busy resolver, NTP, CDN bursts and
+monitoring, analysed hour by hour with the baselines carried, as the live sensor does; it
+prints the false detections per day per kind and safe area with their 95% upper bounds.
+
     python benchmarks/detection_eval.py [--seed 1] [--no-softflowd] [--keep DIR]
+        [--benign-minutes 30] [--benign-hours 48] [--long-softflowd] [--no-attacks]
 """
 
 from __future__ import annotations
@@ -31,11 +37,8 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,25 +49,37 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from benign_traffic import long_run
 from cyberpeace.detect import Detection, Thresholds, analyse
 from cyberpeace.detect.baselines import Baselines
-from cyberpeace.mission import Borders
-from cyberpeace.telemetry.dispatch import FlowExportDecoder
-from cyberpeace.telemetry.formats import read_flows
-from cyberpeace.telemetry.schema import FLOW_SCHEMA
+from packet_trace import (
+    ACK,
+    ICMP,
+    PSH,
+    RST,
+    SAFE_AREAS,
+    SERVERS,
+    SYN,
+    TCP,
+    UDP,
+    Packets,
+    exchanges,
+    ip,
+    packets,
+    protected,
+    public_addresses,
+    sessions,
+    via_reader,
+    via_softflowd,
+    write_pcap,
+)
 
 START = 1_764_000_000.0  # 2025-11-24 16:00 UTC
 SLOT_S = 150.0  # each attack instance gets its own slot of the attack trace
 SLACK_S = 60.0  # a detection may start this long after the attack ends and still match it
 BENIGN_S = 1_800.0  # the benign-only trace: 30 simulated minutes
-SNAP = 54  # captured bytes per frame: Ethernet 14 + IPv4 20 + transport 20
-TCP, UDP, ICMP = 6, 17, 1
-SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
-SERVERS = [f"198.51.100.{i}" for i in range(10, 40)]  # the protected networks' hosts
 DEFAULTS = Thresholds()
 NEAR = {"1.5x": 1.5, "3x": 3.0}  # near-threshold variants: this many times the default
-# The protected party's two safe areas: the servers, and the offices whose hosts browse out.
-SAFE_AREAS = {"servers": ["198.51.100.0/26"], "offices": ["198.51.100.64/26", "198.51.100.128/25"]}
 AMPLIFIER_PORTS = {"dns": (53, 1_400), "ntp": (123, 468), "memcached": (11211, 1_400)}
 AMPLIFIER_PORTS |= {"ssdp": (1900, 330), "cldap": (389, 1_400)}
 KINDS = {
@@ -79,30 +94,6 @@ KINDS = {
 }
 
 
-@dataclass
-class Packets:
-    """Columns of packets, one entry per packet (addresses as IPv4 integers)."""
-
-    time: NDArray[np.float64]
-    src: NDArray[np.uint32]
-    dst: NDArray[np.uint32]
-    proto: NDArray[np.uint8]
-    sport: NDArray[np.uint16]
-    dport: NDArray[np.uint16]
-    flags: NDArray[np.uint8]
-    length: NDArray[np.uint16]  # IPv4 total length
-    frag: NDArray[np.uint8]  # 0 whole (DF), 1 first fragment (MF), 2 a later fragment
-
-    @staticmethod
-    def join(parts: list[Packets]) -> Packets:
-        merged = Packets(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
-        order = np.argsort(merged.time, kind="stable")
-        return Packets(*(getattr(merged, f)[order] for f in FIELDS))
-
-
-FIELDS = ["time", "src", "dst", "proto", "sport", "dport", "flags", "length", "frag"]
-
-
 @dataclass(frozen=True)
 class Label:
     kind: str  # an attack type, a key of KINDS
@@ -112,106 +103,7 @@ class Label:
     end: float
 
 
-def ip(text: str) -> int:
-    return int(ipaddress.IPv4Address(text))
-
-
-def packets(
-    time: NDArray[np.float64],
-    src: NDArray[np.integer] | int,
-    dst: NDArray[np.integer] | int,
-    proto: int,
-    sport: NDArray[np.integer] | int,
-    dport: NDArray[np.integer] | int,
-    flags: NDArray[np.integer] | int,
-    length: NDArray[np.integer] | int,
-    frag: NDArray[np.integer] | int = 0,
-) -> Packets:
-    n = len(time)
-
-    def column(value: NDArray[np.integer] | int, dtype: type) -> NDArray[np.generic]:
-        return np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
-
-    return Packets(
-        time.astype(np.float64),
-        column(src, np.uint32),
-        column(dst, np.uint32),
-        column(proto, np.uint8),
-        column(sport, np.uint16),
-        column(dport, np.uint16),
-        column(flags, np.uint8),
-        np.clip(column(length, np.int64), 40, 1_500).astype(np.uint16),
-        column(frag, np.uint8),
-    )
-
-
-def public_addresses(rng: np.random.Generator, n: int) -> NDArray[np.uint32]:
-    """Random addresses in 1.0.0.0 to 223.255.255.255, off 10/8 and 127/8 (the first octet)."""
-    first = rng.choice([o for o in range(1, 224) if o not in (10, 127)], n)
-    return (first.astype(np.uint32) << 24) | rng.integers(0, 1 << 24, n, dtype=np.uint32)
-
-
 # --- benign traffic -------------------------------------------------------------------------
-
-
-def sessions(
-    rng: np.random.Generator,
-    begin: NDArray[np.float64],
-    client: NDArray[np.uint32],
-    server: NDArray[np.uint32],
-    port: int,
-    data: int,
-    down_size: int = 1_200,
-) -> Packets:
-    """TCP sessions: handshake, ``data`` request/answer pairs, FIN both ways (RFC 9293 3.5)."""
-    n = len(begin)
-    cport = rng.integers(32_768, 61_000, n)
-    steps = 3 + 2 * data + 3
-    out = np.zeros(steps, bool)  # which steps go client to server
-    out[[0, 2, steps - 3, steps - 1]] = True
-    out[3 : 3 + 2 * data : 2] = True
-    flags = np.full(steps, ACK | PSH)
-    flags[:3] = [SYN, SYN | ACK, ACK]
-    flags[-3:] = [FIN | ACK, FIN | ACK, ACK]
-    size = np.where(out, 40, down_size)
-    size[3 : 3 + 2 * data : 2] = 300
-    size[:3], size[-3:] = 40, 40
-    t = begin[:, None] + np.arange(steps)[None, :] * rng.uniform(0.005, 0.06, n)[:, None]
-    o = np.broadcast_to(out, (n, steps))
-    c = np.broadcast_to(np.asarray(client, np.uint32), (n,))[:, None]
-    s = np.broadcast_to(np.asarray(server, np.uint32), (n,))[:, None]
-    sizes = size[None, :] * rng.uniform(0.7, 1.1, (n, steps))
-    return packets(
-        t.ravel(),
-        np.where(o, c, s).ravel(),
-        np.where(o, s, c).ravel(),
-        TCP,
-        np.where(o, cport[:, None], port).ravel(),
-        np.where(o, port, cport[:, None]).ravel(),
-        np.broadcast_to(flags, (n, steps)).ravel(),
-        sizes.astype(np.int64).ravel(),
-    )
-
-
-def exchanges(
-    rng: np.random.Generator,
-    begin: NDArray[np.float64],
-    client: NDArray[np.uint32],
-    server: NDArray[np.uint32],
-    port: int,
-    ask: int,
-    answer: int,
-) -> Packets:
-    """UDP request and answer pairs (DNS lookups, NTP polls)."""
-    n = len(begin)
-    cport = rng.integers(1_024, 65_535, n)
-    back = begin + rng.uniform(0.001, 0.05, n)
-    return Packets.join(
-        [
-            packets(begin, client, server, UDP, cport, port, 0, ask + rng.integers(0, 40, n)),
-            packets(back, server, client, UDP, port, cport, 0, answer + rng.integers(0, 200, n)),
-        ]
-    )
 
 
 def benign(rng: np.random.Generator, t0: float, span: float) -> Packets:
@@ -471,104 +363,6 @@ def attack_trace(rng: np.random.Generator) -> tuple[Packets, list[Label], float]
     return Packets.join(parts), labels, span
 
 
-# --- the pcap and the two paths -------------------------------------------------------------
-
-
-def write_pcap(path: Path, p: Packets) -> None:
-    """Classic libpcap format: global header, then a 16-byte record header and SNAP bytes per
-    frame, all frames written as one numpy array (no loop per packet)."""
-    n = len(p.time)
-    rec = np.zeros((n, 16 + SNAP), np.uint8)
-    micros = np.round(p.time * 1e6).astype(np.int64)
-    head = np.zeros((n, 4), "<u4")
-    head[:, 0], head[:, 1] = micros // 1_000_000, micros % 1_000_000
-    head[:, 2], head[:, 3] = SNAP, p.length.astype(np.uint32) + 14
-    rec[:, :16] = head.view(np.uint8).reshape(n, 16)
-    f = rec[:, 16:]
-    f[:, 0:6] = [2, 0, 0, 0, 0, 2]
-    f[:, 6:12] = [2, 0, 0, 0, 0, 1]
-    f[:, 12:14] = [8, 0]
-    iph = f[:, 14:34]
-    iph[:, 0] = 0x45
-    big = lambda v: v.astype(">u2").view(np.uint8).reshape(n, 2)  # noqa: E731
-    big4 = lambda v: v.astype(">u4").view(np.uint8).reshape(n, 4)  # noqa: E731
-    iph[:, 2:4] = big(p.length)
-    iph[:, 4:6] = big(np.arange(n) & 0xFFFF)
-    iph[:, 6] = 0x40  # don't fragment
-    # Fragments (RFC 791 section 3.1): the first has MF and offset 0, a later one an offset
-    # (in 8-byte units; 185 = 1,480 bytes, after a 1,500-byte first fragment) and no MF.
-    iph[p.frag == 1, 6] = 0x20
-    iph[p.frag == 2, 6:8] = [0x00, 185]
-    iph[:, 8] = 64
-    iph[:, 9] = p.proto
-    iph[:, 12:16] = big4(p.src)
-    iph[:, 16:20] = big4(p.dst)
-    words = iph.reshape(n, 10, 2).astype(np.uint32)
-    total = (words[:, :, 0] << 8 | words[:, :, 1]).sum(axis=1)
-    total = (total & 0xFFFF) + (total >> 16)
-    total = (total & 0xFFFF) + (total >> 16)
-    iph[:, 10:12] = big(~total & 0xFFFF)  # RFC 791 header checksum
-    l4 = f[:, 34:54]
-    tcp, udp, icmp = p.proto == TCP, p.proto == UDP, p.proto == ICMP
-    l4[:, 0:2] = big(p.sport)
-    l4[:, 2:4] = big(p.dport)
-    l4[tcp, 12] = 0x50  # data offset 5 words
-    l4[tcp, 13] = p.flags[tcp]
-    l4[tcp, 14:16] = [0xFF, 0xFF]
-    udp_len = big(p.length - 20)
-    l4[udp, 4:6] = udp_len[udp]
-    # ICMP: type and code are the first two bytes; dport carries type << 8 | code
-    l4[icmp, 0:2] = big(p.dport)[icmp]
-    l4[icmp, 2:4] = 0
-    with path.open("wb") as out:
-        out.write(np.array([0xA1B2C3D4], "<u4").tobytes())
-        out.write(np.array([2, 4], "<u2").tobytes() + np.array([0, 0, 65535, 1], "<u4").tobytes())
-        out.write(rec.tobytes())
-
-
-def via_reader(path: Path) -> pa.Table:
-    return read_flows(path).flows
-
-
-def via_softflowd(path: Path) -> pa.Table:
-    """softflowd reads the pcap and exports IPFIX to a loopback socket; FlowExportDecoder
-    decodes the datagrams. ``-c none`` keeps softflowd 1.1.0 off its control socket (it can
-    hang there reading a file); ``-a`` takes flow times from the pcap."""
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        receiver.setsockopt(socket.SOL_SOCKET, 33, 256 * 2**20)  # SO_RCVBUFFORCE, as root
-    except PermissionError:
-        receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 2**20)
-    receiver.bind(("127.0.0.1", 0))
-    receiver.settimeout(0.2)
-    port = receiver.getsockname()[1]
-    datagrams: list[bytes] = []
-    done = threading.Event()
-
-    def receive() -> None:  # one loop per datagram: they arrive one by one
-        while True:
-            try:
-                datagrams.append(receiver.recv(65_535))
-            except TimeoutError:
-                if done.is_set():
-                    return
-
-    thread = threading.Thread(target=receive, daemon=True)
-    thread.start()
-    command = ["softflowd", "-r", str(path), "-n", f"127.0.0.1:{port}", "-v", "10", "-c", "none"]
-    command += ["-a", "-d", "-p", str(path.with_suffix(".pid"))]
-    ran = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    done.set()
-    thread.join()
-    receiver.close()
-    if ran.returncode != 0:
-        raise RuntimeError(f"softflowd exited {ran.returncode}: {ran.stderr[-1000:]}")
-    result = FlowExportDecoder().decode_many(datagrams, "127.0.0.1", 0)
-    if result.malformed or result.unknown_template:
-        print(f"  softflowd export: {result.malformed} malformed, {result.errors[:3]}")
-    return pa.Table.from_batches(result.batches, schema=FLOW_SCHEMA)
-
-
 # --- scoring --------------------------------------------------------------------------------
 
 
@@ -684,24 +478,38 @@ def _count(ds: list[Detection]) -> dict[str, int]:
     return out
 
 
-def protected() -> Borders:
-    """The protected party (198.51.100.0/24) and its two safe areas (SAFE_AREAS)."""
-    areas = [
-        (ipaddress.ip_network(prefix), i)
-        for i, prefixes in enumerate(SAFE_AREAS.values())
-        for prefix in prefixes
-    ]
-    territory = [(ipaddress.ip_network("198.51.100.0/24"), 0)]
-    return Borders(["protected"], territory, list(SAFE_AREAS), areas)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-softflowd", action="store_true")
     parser.add_argument("--keep", type=Path, help="Write the pcaps here and keep them.")
     parser.add_argument("--benign-minutes", type=float, default=BENIGN_S / 60)
+    parser.add_argument(
+        "--benign-hours",
+        type=int,
+        default=48,
+        help="Hours of the long benign run (benign_traffic.py), in hourly chunks; 0: none.",
+    )
+    parser.add_argument(
+        "--long-softflowd",
+        action="store_true",
+        help="Take the long benign run through softflowd as well as through our pcap reader.",
+    )
+    parser.add_argument(
+        "--no-attacks", action="store_true", help="Only the long benign run, no attack trace."
+    )
     args = parser.parse_args()
+    began = time.perf_counter()
+    if not args.no_attacks:
+        attack_part(args)
+    if args.benign_hours > 0:
+        routes = ("reader", "softflowd") if args.long_softflowd else ("reader",)
+        long_run(args.seed, args.benign_hours, routes)
+    print(f"\nbenchmark runtime {time.perf_counter() - began:.0f} s")
+
+
+def attack_part(args: argparse.Namespace) -> None:
+    """The labelled attack trace and the short benign-only trace, down both paths."""
     rng = np.random.default_rng(args.seed)
     began = time.perf_counter()
     attacks, labels, span = attack_trace(rng)

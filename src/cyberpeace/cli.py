@@ -324,14 +324,25 @@ def detect(
             exists=True, dir_okay=False, help="Addresses and networks to watch, one per line."
         ),
     ] = None,
+    into_store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="Also watch the case store's address indicators, and file the detections "
+            "there: incidents, correlation and early warnings, as the sensor does.",
+        ),
+    ] = False,
+    data_dir: DataDir = None,
 ) -> None:
     """Run the detectors over telemetry files; one line per detection.
 
     Without a mandate every destination is watched with the default thresholds and nothing is
     named; with one, parties, safe areas, their criticality and the allow list come from it.
     ``--indicators`` adds an indicator-hit detection per host that exchanged records with a
-    listed address or network. Exit 1 if any file could not be read (the others are still
-    examined).
+    listed address or network. ``--store`` watches the address and network indicators the
+    case store holds (valid now) as well, and files every detection into incidents there, with
+    the early warnings they give (the mandate's parties and safe areas are loaded first). Exit 1
+    if any file could not be read (the others are still examined).
     """
     import json
 
@@ -354,15 +365,28 @@ def detect(
         if len(listed.refused) > 10:
             typer.echo(f"{indicators}: {len(listed.refused) - 10:,} more lines refused", err=True)
         watchlist = listed.watchlist
+    store = None
+    if into_store:
+        from cyberpeace.detect.indicator_hits import Watchlist
+        from cyberpeace.store import open_store
+        from cyberpeace.store.recorder import file_batch
+        from cyberpeace.store.watchlist import watchlist as stored_watchlist
+
+        store = open_store(settings_from(data_dir=data_dir).database_url)
+        with store.session() as session:
+            held = stored_watchlist(session).indicators
+        typer.echo(f"watching {len(held):,} address indicators from the store", err=True)
+        watchlist = Watchlist([*(watchlist.indicators if watchlist else []), *held])
     result = ingest_files(files)
     for report in result.files:
         if report.error:
             typer.echo(f"{report.path}: refused: {report.error}", err=True)
     try:
-        watch = Watch.of(load_mandate(mandate) if mandate is not None else None)
+        loaded = load_mandate(mandate) if mandate is not None else None
     except MandateError as exc:
         typer.echo(f"{mandate}: error: {exc}", err=True)
         raise typer.Exit(2) from None
+    watch = Watch.of(loaded)
     found = analyse(
         result.flows,
         watch.borders,
@@ -375,6 +399,16 @@ def detect(
     for detection in found.detections:
         line = json.dumps(summary(detection), allow_nan=False) if as_json else None
         typer.echo(line or summary_line(detection))
+    if store is not None:
+        try:
+            filed = file_batch(store, found.detections, loaded, by=_actor())
+            typer.echo(
+                f"filed {len(found.detections)} detections: {filed.incidents} new incidents, "
+                f"{filed.warnings} new early warnings",
+                err=True,
+            )
+        finally:
+            store.close()
     counts = found.counts
     refused = "".join(f", {n:,} refused: {why}" for why, n in counts.impossible.items())
     typer.echo(

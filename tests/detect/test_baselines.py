@@ -3,6 +3,8 @@ silent while learning, and carry their state from batch to batch."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,18 @@ def test_a_step_fires_after_the_minimum_duration(seconds: int, fires: bool) -> N
         assert baseline["mean_pps"] == pytest.approx(310, rel=0.05)
         assert 0 < baseline["deviation_pps"] < 40
         assert detection.magnitude["windows"] == 3
+
+
+def test_a_rise_says_when_it_started_and_peaked() -> None:
+    """The explanation's timeline (read by the incident timeline) names the run's highest
+    second, not its first or last."""
+    quiet = noisy(np.full(700, 310.0))
+    rise = np.array([6_000.0, 9_500.0, 7_000.0])
+    (detection,) = feed(Baselines(), np.concatenate([quiet, rise]), batch_s=50)
+    course = detection.explanation["timeline"]
+    at = {name: datetime.fromisoformat(course[name]).timestamp() for name in course}
+    assert at == {"start": T0 + 700, "peak": T0 + 701, "end": T0 + 703}
+    assert detection.magnitude["peak_pps"] == pytest.approx(9_500, rel=0.01)
 
 
 def test_the_floor_keeps_a_tiny_host_quiet() -> None:
@@ -162,3 +176,54 @@ def test_the_detect_command_runs_the_baselines(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     found = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [(d["detector"], d["target"]) for d in found] == [("baseline", HOST)]
+
+
+def test_with_borders_only_hosts_of_the_territory_get_a_baseline(borders: Borders) -> None:
+    """Answers to the internet's clients go to hosts the mission does not protect: with borders
+    they get no baseline (and cost nothing); without borders every host gets one."""
+    outside = "100.64.0.9"  # no party's
+    start = T0 + np.repeat(np.arange(30), 2) + 0.25
+    dst = [HOST, outside] * 30
+    batch = batch_of(records(60, start=start, dst=dst, packets=50, bytes=5_000))
+    with_borders = Baselines()
+    with_borders.observe(batch, borders)
+    assert with_borders.baseline(f"host {HOST}")[2] == 30
+    with pytest.raises(KeyError):
+        with_borders.baseline(f"host {outside}")
+    bare = Baselines()
+    bare.observe(batch)
+    assert bare.baseline(f"host {outside}")[2] == 30
+
+
+def test_hosts_past_the_limit_get_no_baseline_and_are_counted() -> None:
+    hosts = [f"198.18.1.{i}" for i in range(1, 11)]
+    start = T0 + np.arange(10) + 0.25
+    batch = batch_of(records(10, start=start, dst=hosts))
+    baselines = Baselines(BaselineSettings(max_hosts=4))
+    baselines.observe(batch)
+    assert len(baselines) == 4
+    assert baselines.hosts_refused == 6
+    learnt = [baselines.baseline(f"host {h}")[2] for h in hosts[:4]]
+    assert learnt == [10, 10, 10, 10]  # seconds without its traffic count as zero
+
+
+def test_a_long_batch_is_stepped_in_chunks_with_the_same_result() -> None:
+    """One batch of 800 s (stepped 64 s at a time) learns and fires as 16 batches of 50 s."""
+    quiet = noisy(np.full(700, 310.0))
+    rates = np.concatenate([quiet, np.full(30, 8_400.0), noisy(np.full(70, 310.0), 2)])
+    one, many = Baselines(), Baselines()
+    (a,) = feed(one, rates, batch_s=800)
+    (b,) = feed(many, rates, batch_s=50)
+    assert a.model_dump() == b.model_dump()
+    assert one.baseline(f"host {HOST}") == many.baseline(f"host {HOST}")
+
+
+def test_an_ipv6_host_is_named_by_its_address() -> None:
+    host = "2001:db8:a000::1"
+    rates = np.concatenate([noisy(np.full(700, 310.0)), np.full(5, 8_400.0)])
+    found = []
+    baselines = Baselines()
+    for at in range(0, len(rates), 100):
+        found += baselines.observe(seconds_of(rates[at : at + 100], T0 + at, dst=host))
+    assert [d.target for d in found] == [host]
+    assert baselines.baseline(f"host {host}")[2] == 700

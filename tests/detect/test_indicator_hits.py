@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cyberpeace.cli import app
+from cyberpeace.cli_options import settings_from
 from cyberpeace.detect import analyse
 from cyberpeace.detect.indicator_hits import Indicator, Watchlist
 from cyberpeace.mission import Borders, Mandate
-from cyberpeace.store import SYSTEM, DetectionRecorder, Store
+from cyberpeace.store import SYSTEM, DetectionRecorder, Store, open_store
 from cyberpeace.store.messages import list_messages
-from cyberpeace.store.tables import DetectionRow, IndicatorRow
+from cyberpeace.store.tables import DetectionRow, IncidentDetectionRow, IndicatorRow
 from cyberpeace.store.watchlist import StoreWatchlist, watchlist
 from tests.conftest import EXAMPLES
 
@@ -123,9 +125,8 @@ def test_the_store_watchlist_holds_valid_addresses_and_networks(store: Store) ->
     assert sorted(i.value for i in held.indicators) == sorted([C2, BAD_NET])
 
 
-def test_the_live_detector_stores_the_hit_and_warns_the_party(
-    store: Store, demo_mandate: Mandate
-) -> None:
+def hold_c2(store: Store) -> None:
+    """The store holds C2 as an indicator, valid since the day before T0."""
     with store.session() as session:
         session.add(
             IndicatorRow(
@@ -133,6 +134,12 @@ def test_the_live_detector_stores_the_hit_and_warns_the_party(
                 valid_from=datetime.fromtimestamp(T0 - 86_400, UTC),
             )
         )  # fmt: skip
+
+
+def test_the_live_detector_stores_the_hit_and_warns_the_party(
+    store: Store, demo_mandate: Mandate
+) -> None:
+    hold_c2(store)
     recorder = DetectionRecorder(store, tlp=demo_mandate.data_policy.default_tlp)
     detector = detector_for(recorder, demo_mandate, update_every=0.05)
     detector.watchlist = StoreWatchlist(store, refresh_s=0)
@@ -177,3 +184,44 @@ def test_detect_watches_a_file_of_indicators_and_names_bad_lines(tmp_path: Path)
     refused = CliRunner().invoke(app, ["detect", str(flows), "--indicators", str(binary)])
     assert refused.exit_code == 2
     assert "not UTF-8 text" in refused.stderr
+
+
+def test_detect_with_the_store_watches_its_indicators_and_files_incidents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cyberpeace detect --store``: the store's indicators are watched (here only there), the
+    hits are filed into incidents of the mandate's party, and the party is warned; a second run
+    over the same records files nothing new (the open incident takes them, warnings dedup)."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("CYBERPEACE_DATA_DIR", str(data))
+    monkeypatch.delenv("CYBERPEACE_DATABASE_URL", raising=False)
+    store = open_store(settings_from(data_dir=data).database_url)
+    try:
+        hold_c2(store)
+    finally:
+        store.close()
+    flows = tmp_path / "flows.parquet"
+    pq.write_table(traffic(), flows)  # type: ignore[arg-type]
+    command = ["detect", str(flows), "--store", "--json", "--mandate", str(EXAMPLES / "demo.yaml")]
+
+    first = CliRunner().invoke(app, command)
+    assert first.exit_code == 0, first.output
+    found = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
+    assert [(d["kind"], d["target"]) for d in found] == [("indicator-hit", HOSPITAL_HOST)]
+    assert "watching 1 address indicators from the store" in first.stderr
+    assert "filed 1 detections: 1 new incidents, 1 new early warnings" in first.stderr
+    store = open_store(settings_from(data_dir=data).database_url)
+    try:
+        with store.session() as session:
+            rows = list(session.scalars(select(DetectionRow)))
+            assert [(r.kind, r.party_id) for r in rows] == [("indicator-hit", "arcadia")]
+            filed = list(session.scalars(select(IncidentDetectionRow)))
+            assert [link.detection_id for link in filed] == [rows[0].id]
+            warned = list_messages(session, SYSTEM, party="arcadia")
+            assert [C2 in m.subject for m in warned] == [True]
+    finally:
+        store.close()
+
+    again = CliRunner().invoke(app, command)
+    assert again.exit_code == 0, again.output
+    assert "filed 1 detections: 0 new incidents, 0 new early warnings" in again.stderr

@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import V6_BASE, Addresses
+from cyberpeace.detect.cell_kernel import _key_order, totals_pass
 from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, Cells, cells_of, distinct_sources
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hash_groups import distinct_per_group, rows_by_value, sums_by_group
 from cyberpeace.detect.hyperloglog import HyperLogLog, hash64
 from cyberpeace.detect.intake import all_possible, impossible_reasons
 from cyberpeace.detect.intake_kernel import v4_ids
+from cyberpeace.detect.pair_kernel import groups_here_and_after, groups_of_cells, pair_count
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.detect.thresholds import Thresholds
 
@@ -142,6 +144,54 @@ def test_distinct_sources_equal_sets_of_slices(batch: tuple[Flows, NDArray[np.ui
         sketch.add(values, np.full(len(values), row, dtype=np.int64))
     estimated = distinct_sources(cells, flows, totals, classes, exact_up_to=0)
     np.testing.assert_array_equal(estimated, np.round(sketch.estimate()).astype(np.int64))
+
+
+@settings(max_examples=100, deadline=None)
+@given(batches())
+def test_active_records_count_the_pairs_of_the_walk(batch: tuple[Flows, NDArray[np.uint8]]) -> None:
+    """``distinct_sources`` chooses between exact and sketched counts by the rows' active
+    records: as many as the walk's (row, source) pairs and the long records' later ones."""
+    flows, kind = batch
+    cells = cells_of(flows, kind)
+    classes = (AMPLIFIER, 3)
+    totals = cells.totals(classes)
+    if len(totals.second) == 0:
+        return
+    inside = np.isin(cells.kind, classes)
+    here, after = (
+        groups_of_cells(cells.second, cells.dst, inside, totals.second, totals.dst, ahead)
+        for ahead in (0, 1)
+    )
+    np.testing.assert_array_equal(
+        np.stack(groups_here_and_after(cells.second, cells.dst, inside, totals.second, totals.dst)),
+        np.stack([here, after]),
+    )
+    walked = pair_count(
+        cells.run_start, cells.run_cell, cells.rows, here, after, flows.start, flows.end
+    )
+    cut = cut_into_seconds(flows.start, flows.end)
+    later = np.isin(kind[cut.flow], classes) & (cut.second >= np.floor(flows.start[cut.flow]) + 2)
+    assert walked + int(later.sum()) == int(totals.active.sum())
+
+
+def test_distinct_sources_of_a_second_with_many_sources_and_long_records() -> None:
+    rng = np.random.default_rng(11)
+    n = 40_000
+    start = T0 + np.concatenate([rng.random(n - 200) * 2.5, rng.random(200) * 30])
+    src = rng.integers(0, 2**33, n).astype(np.int64)
+    src[: n // 2] = rng.integers(0, 3_000, n // 2)  # many repeats too
+    flows = flows_of(start, rng.choice(LENGTHS, n), rng.integers(0, 3, n).astype(np.int64), src)
+    kind = np.full(n, AMPLIFIER, dtype=np.uint8)
+    cells = cells_of(flows, kind)
+    totals = cells.totals((AMPLIFIER,))
+    cut = cut_into_seconds(flows.start, flows.end)
+    key = (cut.second << 2) | flows.dst[cut.flow]
+    pairs = np.unique(np.stack([key, flows.src[cut.flow]]), axis=1)
+    keys, per_key = np.unique(pairs[0], return_counts=True)
+    wanted = (totals.second << 2) | totals.dst
+    np.testing.assert_array_equal(wanted, keys)
+    counted = distinct_sources(cells, flows, totals, (AMPLIFIER,))
+    np.testing.assert_array_equal(counted, per_key)
 
 
 def test_cells_of_no_records_one_record_and_one_cell() -> None:
@@ -287,3 +337,50 @@ def test_hyperloglog_pass_equals_numpy(pairs: list[tuple[int, int]]) -> None:
     alone = HyperLogLog()
     alone.add(values)
     np.testing.assert_array_equal(alone.registers, numpy_registers(values, 0 * group, 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 3_000), st.integers(0, 2**32 - 1), st.sampled_from([12, 24, 36]))
+def test_the_radix_order_of_a_seconds_cells_is_the_sorted_order(
+    count: int, seed: int, bits: int
+) -> None:
+    """``cell_kernel._key_order`` (radix above 256 keys, a comparison sort below) against
+    numpy's sort, for keys spread over one, two or three of its 12-bit digits."""
+    rng = np.random.default_rng(seed)
+    values = rng.choice(1 << bits, min(count, 1 << bits), replace=False).astype(np.int64)
+    scratch = np.empty(len(values), np.int64), np.empty(len(values), np.int64)
+    order = _key_order(values, len(values), *scratch, np.zeros(4097, np.int64))
+    np.testing.assert_array_equal(values[order], np.sort(values))
+
+
+def test_cells_of_a_busy_second_with_thousands_of_destinations() -> None:
+    """A second of 6,000 records to 5,000 hosts, some of them long: the radix-sorted cells
+    equal the reference."""
+    rng = np.random.default_rng(3)
+    n = 6_000
+    start = T0 + np.sort(np.round(rng.random(n) * 3.0, 3))
+    length = rng.choice(LENGTHS, n)
+    dst = rng.integers(0, 5_000, n).astype(np.int64) + 0xC6120000
+    flows = flows_of(start, length, dst, rng.integers(0, 30, n).astype(np.int64))
+    assert_cells_match(flows, rng.integers(0, 6, n).astype(np.uint8))
+
+
+@settings(max_examples=80, deadline=None)
+@given(batches())
+def test_one_class_totals_are_its_cells_as_the_summing_pass_gives(
+    batch: tuple[Flows, NDArray[np.uint8]],
+) -> None:
+    """``Cells.totals`` of one class reads that class's cells off; the summing pass over every
+    cell (``totals_pass``) gives the same rows and sums."""
+    cells = cells_of(*batch)
+    for k in ALL_CLASSES:
+        quick = cells.totals((k,))
+        marks = np.zeros(8, dtype=np.bool_)
+        marks[k] = True
+        second, dst, sums = totals_pass(
+            cells.second, cells.dst, cells.kind, cells.sums, marks, marks
+        )
+        np.testing.assert_array_equal(quick.second, second)
+        np.testing.assert_array_equal(quick.dst, dst)
+        for i, name in enumerate(("packets", "bytes", "started", "active")):
+            np.testing.assert_array_equal(getattr(quick, name), sums[i], err_msg=name)

@@ -10,6 +10,7 @@ import pytest
 from cyberpeace.detect.cells import ALL_CLASSES, distinct_sources
 from cyberpeace.detect.heavy_hitters import HeavyHitters
 from cyberpeace.detect.hyperloglog import HyperLogLog, hash64
+from cyberpeace.detect.hyperloglog_kernel import harmonic_pass
 from cyberpeace.detect.sources import source_totals
 from tests.detect.test_cells import random_batch
 
@@ -42,6 +43,19 @@ def test_hyperloglog_groups_and_merges() -> None:
         left.merge(sketch)
     with pytest.raises(ValueError, match="precision"):
         HyperLogLog(precision=4)
+
+
+@pytest.mark.parametrize("precision", [11, 12, 16])
+def test_estimate_sums_are_those_of_every_register(precision: int) -> None:
+    rng = np.random.default_rng(precision)
+    registers = rng.integers(0, 66 - precision, (7, 1 << precision)).astype(np.uint8)
+    registers[2] = 0  # an empty sketch
+    registers[3, ::3] = 0
+    harmonic, zeros = harmonic_pass(registers)
+    expected = np.exp2(-registers.astype(np.float64)).sum(axis=1)
+    np.testing.assert_allclose(harmonic, expected, rtol=1e-12)
+    np.testing.assert_array_equal(zeros, (registers == 0).sum(axis=1))
+    assert zeros[2] == 1 << precision
 
 
 def test_hash_is_a_bijection_on_a_sample() -> None:

@@ -40,6 +40,11 @@ class AllowList:
     def __len__(self) -> int:
         return len(self.prefixes)
 
+    @property
+    def v4_ranges(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The IPv4 prefixes as sorted, disjoint ranges: first and last address of each."""
+        return self._firsts, self._lasts
+
     def holds_v4(self, addresses: NDArray[np.uint32] | NDArray[np.int64]) -> NDArray[np.bool_]:
         """True where an address (host-order integer) lies in an allow-listed IPv4 prefix."""
         addresses = np.asarray(addresses, dtype=np.int64)

@@ -28,9 +28,8 @@ from cyberpeace.detect.amplifiers import amplifiers
 from cyberpeace.detect.cell_kernel import cell_pass, classify_pass, survey, totals_pass
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
-from cyberpeace.detect.hash_groups import distinct_per_group
 from cyberpeace.detect.hyperloglog import HyperLogLog
-from cyberpeace.detect.pair_kernel import groups_of_cells, pair_count, source_pairs
+from cyberpeace.detect.pair_kernel import distinct_per_pair, groups_here_and_after, source_pairs
 from cyberpeace.detect.seconds import cut_into_seconds
 from cyberpeace.telemetry.protocols import ACK, ICMP, ICMPV6, SYN, TCP, UDP
 
@@ -57,7 +56,7 @@ EXACT_SOURCES_UP_TO = 1 << 23
 
 
 @cache
-def _class_table() -> U8:
+def class_table() -> U8:
     """The class of each (protocol, from an amplifier port, TCP flags) as one 17-bit index."""
     table = np.full((256, 2, 256), OTHER, dtype=np.uint8)
     flags = np.arange(256)
@@ -70,7 +69,7 @@ def _class_table() -> U8:
 
 
 @cache
-def _amplifier_ports() -> NDArray[np.uint32]:
+def amplifier_marks() -> NDArray[np.uint32]:
     marks = np.zeros(1 << 16, dtype=np.uint32)
     marks[amplifiers().ports] = 1 << 8
     return marks
@@ -79,7 +78,7 @@ def _amplifier_ports() -> NDArray[np.uint32]:
 def classify(flows: Flows) -> U8:
     """The traffic class of each record."""
     classes: U8 = classify_pass(
-        flows.protocol, flows.src_port, flows.tcp_flags, _amplifier_ports(), _class_table()
+        flows.protocol, flows.src_port, flows.tcp_flags, amplifier_marks(), class_table()
     )
     return classes
 
@@ -122,6 +121,18 @@ class Cells:
     ) -> DestinationTotals:
         """Per (second, destination) holding a cell of a class in ``within`` (default
         ``classes``), the sums over its cells of a class in ``classes``."""
+        if len(classes) == 1 and within in (None, classes):
+            # One class: a (second, destination) holds at most one cell of it, in key order,
+            # so the totals are those cells themselves (one mask, no pass summing).
+            rows = np.flatnonzero(self.kind == classes[0])
+            return DestinationTotals(
+                self.second[rows],
+                self.dst[rows],
+                self.packets[rows],
+                self.bytes[rows],
+                self.started[rows],
+                self.active[rows],
+            )
         second, dst, sums = totals_pass(
             self.second,
             self.dst,
@@ -204,33 +215,36 @@ def distinct_sources(
     """For each (second, destination) row of ``pairs``, the distinct sources of the records of
     ``classes`` active in that second (records over several seconds count in each).
 
-    Exact (one hashing pass, ``hash_groups.py``) up to ``exact_up_to`` (second, source)
-    pairs; beyond, estimated by one HyperLogLog per row (``hyperloglog.py``, 1.6 % standard
-    error, 4 KiB per row)."""
+    ``pairs`` are totals of ``classes`` (their active records are the (row, source) pairs).
+    Exact (one walk of the cells' runs hashing the pairs of two seconds at a time,
+    ``pair_kernel.py``) up to ``exact_up_to`` pairs; beyond, estimated by one HyperLogLog per
+    row (``hyperloglog.py``, 1.6 % standard error, 4 KiB per row)."""
     if len(pairs.second) == 0:
         return np.zeros(0, dtype=np.int64)
     seconds = distinct(pairs.second)
     wanted = (np.searchsorted(seconds, pairs.second) << _DST_BITS) | pairs.dst
     inside = of_classes(cells.kind, classes)
-    here, after = (
-        groups_of_cells(cells.second, cells.dst, inside, pairs.second, pairs.dst, ahead)
-        for ahead in (0, 1)
-    )
+    here, after = groups_here_and_after(cells.second, cells.dst, inside, pairs.second, pairs.dst)
     walk = (cells.run_start, cells.run_cell, cells.rows, here, after, flows.start, flows.end)
     longer = _long_keys(cells, flows, seconds, wanted, inside)
-    total = pair_count(*walk)
-    if total + len(longer) > exact_up_to:
+    # Each record is active in each second it spans, so the rows' active records are as many
+    # as the (row, source) pairs of the walk and of the long records together.
+    if int(pairs.active.sum()) > exact_up_to:
         # Bounded memory: one HyperLogLog per (second, destination), fed as the records are
         # walked, without the pairs.
         sketch = HyperLogLog(len(wanted))
-        source_pairs(*walk, flows.src, total, sketch)
+        source_pairs(*walk, flows.src, 0, sketch)
         sketch.add(longer & ((1 << _DST_BITS) - 1), longer >> _DST_BITS)
         return np.round(sketch.estimate()).astype(np.int64)
-    group, src = source_pairs(*walk, flows.src, total)
-    if len(longer):
-        group = np.concatenate([group, longer >> _DST_BITS])
-        src = np.concatenate([src, longer & ((1 << _DST_BITS) - 1)])
-    return distinct_per_group(group, src, len(wanted))
+    return distinct_per_pair(
+        *walk[:5],
+        flows.end,
+        flows.src,
+        pairs.second,
+        pairs.active,
+        longer >> _DST_BITS,
+        longer & ((1 << _DST_BITS) - 1),
+    )
 
 
 def _pair_keys(seconds: I64, second: I64, dst: I64) -> I64:
@@ -255,6 +269,11 @@ def _long_keys(
     rows = cells.long_rows
     if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
+    # Only records towards a destination of the rows can count: few, cut into seconds.
+    hosts = distinct(wanted & ((1 << _DST_BITS) - 1))
+    dst = flows.dst[rows]
+    towards = hosts[np.minimum(np.searchsorted(hosts, dst), len(hosts) - 1)] == dst
+    rows = rows[towards]
     run = np.searchsorted(cells.run_start, rows, side="right") - 1
     rows = rows[inside[cells.run_cell[run]]]
     cut = cut_into_seconds(flows.start[rows], flows.end[rows])

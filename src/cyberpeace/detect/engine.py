@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from cyberpeace.detect.indicator_hits import Watchlist
 from cyberpeace.detect.intake import Batch, FlowCounts, take_in
 from cyberpeace.detect.magnitude import Measures, PerSecond, measure
 from cyberpeace.detect.registry import Detector, Explained, registered
+from cyberpeace.detect.screen import Floors
 from cyberpeace.detect.severity import UNRATED_SAFE_AREA, severity
 from cyberpeace.detect.sources import (
     EXACT_UP_TO,
@@ -127,10 +129,10 @@ def analyse(
     allowed = allow_list if isinstance(allow_list, AllowList) else AllowList(allow_list)
     batch, counts = take_in(flows, allowed, thresholds, now)
     drafts = [
-        _draft(batch, detector, episode, thresholds)
-        for detector in chosen
+        _draft(own, detector, episode, thresholds)
+        for detector, own in _batches(chosen, batch, thresholds)
         for episode in collapse(
-            detector.name, detector.find(batch, thresholds), thresholds.episode_gap_s
+            detector.name, detector.find(own, thresholds), thresholds.episode_gap_s
         )
     ]
     drafts, suppressed = explained_away(drafts, thresholds.explained_share)
@@ -165,6 +167,19 @@ def _chosen(names: Iterable[str] | None) -> list[Detector]:
     if unknown:
         raise ValueError(f"no detector named {unknown}; registered: {sorted(available)}")
     return [available[name] for name in wanted]
+
+
+def _batches(
+    chosen: list[Detector], batch: Batch, thresholds: Thresholds
+) -> list[tuple[Detector, Batch]]:
+    """Each detector with the batch it examines: the flood detectors that say their
+    ``floors`` the records towards destinations that might reach the lowest of them
+    (``screen.py``), every other detector the whole batch."""
+    floors = [floor(thresholds) for d in chosen if (floor := getattr(d, "floors", None))]
+    if not floors:
+        return [(detector, batch) for detector in chosen]
+    loud = batch.loud(reduce(Floors.lower, floors))
+    return [(d, loud if hasattr(d, "floors") else batch) for d in chosen]
 
 
 def _draft(batch: Batch, detector: Detector, episode: Episode, thresholds: Thresholds) -> _Draft:

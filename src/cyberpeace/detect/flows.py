@@ -1,15 +1,16 @@
 """The flows the detectors read: the Flow schema's columns they need, as numpy arrays.
 
 ``read_flows`` takes a ``pa.Table`` or ``pa.RecordBatch`` of FLOW_SCHEMA (telemetry/schema.py)
-and keeps ten of its columns (and src_as, when there is one): times as float seconds since the
-epoch, addresses as the int64 ids of ``addresses.py`` (IPv4 and IPv6 alike), ports, protocol,
+and keeps ten of its columns (and src_as, min_ttl, max_ttl where present): times as seconds since
+the epoch, addresses as the int64 ids of ``addresses.py`` (IPv4 and IPv6 alike), ports, protocol,
 TCP flags and counts as they are (the counts already scaled by the sampling rate). Columns, not
 records: every detector step is a whole-column numpy operation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import sys
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,14 @@ class Flows:
     packets: NDArray[np.uint64]
     bytes: NDArray[np.uint64]
     src_as: NDArray[np.uint32]  # the source's AS where the exporter sends it, else 0
+    # TTL bounds (FLOW_SCHEMA min_ttl/max_ttl, optional like src_as): 0 and 0 where not seen
+    min_ttl: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
+    max_ttl: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
+
+    def __post_init__(self) -> None:
+        for name in ("min_ttl", "max_ttl"):  # built without them: TTL not seen
+            if len(getattr(self, name)) != len(self.start):
+                object.__setattr__(self, name, np.zeros(len(self.start), np.uint8))
 
     def __len__(self) -> int:
         return len(self.start)
@@ -71,14 +80,7 @@ def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool
     Raises TypeError when ``flows`` is not Arrow data or lacks a needed FLOW_SCHEMA column, or
     a column cannot be read as the schema's type.
     """
-    if not isinstance(flows, pa.Table | pa.RecordBatch):
-        raise TypeError(
-            f"expected a pyarrow Table or RecordBatch in FLOW_SCHEMA, got {type(flows).__name__}"
-        )
-    missing_columns = [name for name in NEEDED if name not in flows.schema.names]
-    if missing_columns:
-        raise TypeError(f"the flows lack the FLOW_SCHEMA columns {missing_columns}")
-    columns = {name: _column(flows, name) for name in NEEDED}
+    columns = _needed(flows)
     missing = np.zeros(flows.num_rows, dtype=np.bool_)
     for column in columns.values():
         if column.null_count:
@@ -95,9 +97,30 @@ def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool
             dst=dst_ids,
             **numbers,
             src_as=_src_as(flows),
+            min_ttl=_optional_u8(flows, "min_ttl"),
+            max_ttl=_optional_u8(flows, "max_ttl"),
         ),
         missing,
     )
+
+
+def raw_columns(flows: pa.Table | pa.RecordBatch) -> dict[str, NDArray[Any]] | None:
+    """The needed columns as read from Arrow without a copy (times as int64 microseconds,
+    addresses as pairs of native-order 64-bit words) for ``intake_kernel.intake_pass``, or
+    None when a column holds nulls or the machine is big-endian (``read_flows`` then reads
+    them). Raises as ``read_flows`` does."""
+    columns = _needed(flows)
+    if sys.byteorder != "little" or any(c.null_count for c in columns.values()):
+        return None
+    raw: dict[str, NDArray[Any]] = {}
+    for name in ("src_addr", "dst_addr"):
+        raw[name] = np.ascontiguousarray(_addresses(columns[name])).view(np.uint64)
+    for name in ("start", "end"):
+        raw[name] = _numbers(columns[name].cast(pa.int64()))
+    for name in NEEDED[4:]:
+        raw[name] = _numbers(columns[name])
+    raw["src_as"] = _src_as(flows)
+    return raw
 
 
 def _src_as(flows: pa.Table | pa.RecordBatch) -> NDArray[np.uint32]:
@@ -111,6 +134,29 @@ def _src_as(flows: pa.Table | pa.RecordBatch) -> NDArray[np.uint32]:
     except TypeError:
         return np.zeros(flows.num_rows, dtype=np.uint32)
     return values
+
+
+def _optional_u8(flows: pa.Table | pa.RecordBatch, name: str) -> NDArray[np.uint8]:
+    """An optional uint8 column (the TTL bounds): 0 where null, or all 0 when absent."""
+    if name not in flows.schema.names:
+        return np.zeros(flows.num_rows, dtype=np.uint8)
+    try:
+        return _numbers(_column(flows, name)).astype(np.uint8, copy=False)
+    except TypeError:
+        return np.zeros(flows.num_rows, dtype=np.uint8)
+
+
+def _needed(flows: pa.Table | pa.RecordBatch) -> dict[str, pa.Array]:
+    """The NEEDED columns as the schema's types; TypeError when ``flows`` is not Arrow data or
+    lacks one."""
+    if not isinstance(flows, pa.Table | pa.RecordBatch):
+        raise TypeError(
+            f"expected a pyarrow Table or RecordBatch in FLOW_SCHEMA, got {type(flows).__name__}"
+        )
+    missing_columns = [name for name in NEEDED if name not in flows.schema.names]
+    if missing_columns:
+        raise TypeError(f"the flows lack the FLOW_SCHEMA columns {missing_columns}")
+    return {name: _column(flows, name) for name in NEEDED}
 
 
 def _column(flows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:

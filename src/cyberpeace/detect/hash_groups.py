@@ -4,7 +4,10 @@ Sorting millions of keys to count distinct values or to group rows costs tens of
 key; an open-addressing hash table (linear probing, Knuth, TAOCP vol. 3, section 6.4, algorithm
 L) sized to the distinct keys stays in cache and costs a few. The loops are compiled by numba
 (``cache=True``: the machine code is kept on disk, so only the first run after an install or a
-change pays the compile, about a second per kernel); there is no Python loop per record.
+change pays the compile, about a second per kernel); there is no Python loop per record. numba
+looks only at the file of the kernel it caches: after editing a helper that kernels of other
+files inline (``_slot`` here, ``hyperloglog_kernel.counted``), delete ``__pycache__/*.nb[ci]``
+in ``detect/``, or the old machine code keeps running.
 
 ``distinct_per_group`` counts the distinct values within each group; ``rows_by_value`` groups
 rows on equal values (ascending), keeping row order within each group, as a stable sort would.

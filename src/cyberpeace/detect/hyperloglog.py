@@ -8,10 +8,10 @@ bits pick one of m = 2**precision registers, which keeps the largest rank (posit
 one bit) of the rest. The standard error of the estimate is 1.04 / sqrt(m): 1.6 % at the default
 precision 12 (4 KiB per group), whatever the number of values fed.
 
-``add`` is one compiled pass (``hyperloglog_kernel.py``); the tests hold it to the same steps in
-whole-column numpy: hashing, ranks (the exponent ``np.frexp`` gives is the bit
-length, exact because the ranked bits number at most 53) and the register maxima
-(``np.maximum.at``).
+``add`` is one compiled pass (``hyperloglog_kernel.py``), and so are the estimate's sums. The
+tests hold ``add`` to the same steps in whole-column numpy: hashing, ranks (the exponent
+``np.frexp`` gives is the bit length, exact because the ranked bits number at most 53) and the
+register maxima (``np.maximum.at``); and the sums to ``np.exp2`` of the registers.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from cyberpeace.detect.hyperloglog_kernel import add_pass
+from cyberpeace.detect.hyperloglog_kernel import add_pass, harmonic_pass
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -73,9 +73,8 @@ class HyperLogLog:
         """The estimated distinct count of each group."""
         m = self.registers.shape[1]
         alpha = 0.7213 / (1 + 1.079 / m)
-        harmonic = np.exp2(-self.registers.astype(np.float64)).sum(axis=1)
+        harmonic, zeros = harmonic_pass(np.ascontiguousarray(self.registers))
         raw = alpha * m * m / harmonic
-        zeros = (self.registers == 0).sum(axis=1)
         with np.errstate(divide="ignore"):
             linear = m * np.log(m / np.maximum(zeros, 1))
         small = (raw <= 2.5 * m) & (zeros > 0)

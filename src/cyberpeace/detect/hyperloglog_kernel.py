@@ -6,11 +6,11 @@ Compiled by numba with ``cache=True`` (see ``hash_groups.py``).
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 from numpy.typing import NDArray
+
+from cyberpeace.detect.leading_zeros import leading_zeros
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -30,9 +30,10 @@ def counted(
     z *= _MIX2
     z ^= z >> np.uint64(31)
     index = np.int64(z >> np.uint64(rest_bits)) + (np.int64(group) << precision)
-    rest = z & ((np.uint64(1) << np.uint64(rest_bits)) - np.uint64(1))
-    length = math.frexp(float(rest))[1] if rest else 0  # bit length: rest < 2**53
-    rank = np.uint8(rest_bits + 1 - length)
+    # The rank: one more than the zeros above the first one bit of the other bits (all of
+    # them and one more when they are all zero), counted with those bits moved to the top.
+    zeros = leading_zeros(z << np.uint64(precision))
+    rank = np.uint8(min(zeros, np.uint64(rest_bits)) + np.uint64(1))
     if registers[index] < rank:
         registers[index] = rank
 
@@ -49,3 +50,23 @@ def add_pass(
     grouped = len(group) > 0
     for i in range(len(values)):
         counted(registers, values[i], group[i] if grouped else 0, precision)
+
+
+@numba.njit(cache=True)
+def harmonic_pass(
+    registers: NDArray[np.uint8],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:  # pragma: no cover
+    """Per group (row of ``registers``), the sum of 2**-register and the empty registers: the
+    terms of the estimate, without a float copy of every register."""
+    groups, m = registers.shape
+    powers = np.exp2(-np.arange(65).astype(np.float64))  # a register holds at most 64 - 11 + 1
+    harmonic = np.zeros(groups, dtype=np.float64)
+    zeros = np.zeros(groups, dtype=np.int64)
+    for g in range(groups):
+        total, empty = 0.0, 0
+        for j in range(m):
+            r = registers[g, j]
+            total += powers[r]
+            empty += r == 0
+        harmonic[g], zeros[g] = total, empty
+    return harmonic, zeros

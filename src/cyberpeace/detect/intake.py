@@ -27,18 +27,30 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.allow_list import AllowList
-from cyberpeace.detect.cells import Cells, cells_of, classify, of_classes
-from cyberpeace.detect.flows import Flows, read_flows
+from cyberpeace.detect.cells import (
+    Cells,
+    amplifier_marks,
+    cells_of,
+    class_table,
+    classify,
+    of_classes,
+)
+from cyberpeace.detect.flows import Flows, raw_columns, read_flows
 from cyberpeace.detect.groups import Groups, group_by
-from cyberpeace.detect.intake_kernel import all_possible_pass
+from cyberpeace.detect.intake_kernel import all_possible_pass, intake_pass
+from cyberpeace.detect.rows import Gathered, RowView
+from cyberpeace.detect.screen import Floors, loud_rows
 from cyberpeace.detect.seconds import Seconds, cut_into_seconds
+from cyberpeace.detect.sources import EXACT_UP_TO
 from cyberpeace.detect.thresholds import Thresholds
 
 log = logging.getLogger("cyberpeace.detect")
@@ -65,9 +77,12 @@ class FlowCounts:
 class Batch:
     """The records the detectors examine: possible, not allow-listed, sorted by start."""
 
-    def __init__(self, flows: Flows) -> None:
+    def __init__(self, flows: Flows, classes: NDArray[np.uint8] | None = None) -> None:
         self.flows = flows
-        self._rows_to: dict[int, NDArray[np.int64]] = {}
+        self._classes = classes
+        self._runs: dict[int, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]]] = {}
+        self._gathered: dict[tuple[int, float, float], Gathered] = {}
+        self._loud: dict[Floors, Batch | None] = {}
 
     def __len__(self) -> int:
         return len(self.flows)
@@ -86,13 +101,24 @@ class Batch:
 
     @cached_property
     def classes(self) -> NDArray[np.uint8]:
-        """The traffic class of each record (``cells.py``)."""
-        return classify(self.flows)
+        """The traffic class of each record (``cells.py``), unless intake told them."""
+        return classify(self.flows) if self._classes is None else self._classes
 
     @cached_property
     def cells(self) -> Cells:
         """The batch summed per (second, destination host, traffic class)."""
         return cells_of(self.flows, self.classes)
+
+    def loud(self, floors: Floors) -> Batch:
+        """The records towards destinations that might reach ``floors`` in some second, as a
+        batch of its own (``screen.py``): every record of each such destination, so its cells
+        are this batch's; this batch itself when screening would not pay."""
+        if floors not in self._loud:  # None: screening would not pay (no cycle to self)
+            rows = loud_rows(self.flows, floors)
+            screened = None if rows is None else RowView(self.flows, rows)
+            self._loud[floors] = None if screened is None else Batch(screened, self.classes[rows])
+        part = self._loud[floors]
+        return self if part is None else part
 
     @cached_property
     def seconds(self) -> Seconds:
@@ -110,23 +136,52 @@ class Batch:
 
     def towards(self, host: int, first: float, after: float, classes: tuple[int, ...]) -> Flows:
         """The records of traffic ``classes`` towards one host active at some time in
-        [first, after), found through the cells rather than by reading every record."""
-        rows = self._rows_to.get(host)
-        if rows is None:
-            rows = self._rows_to[host] = self.cells.rows_of(self.cells.dst == host)
+        [first, after), found through the cells rather than by reading every record: a view
+        (``rows.py``) carrying their sums from one pass over the host's records of every class
+        in the span, which the episodes of other detectors on the same host and span share.
+        Beyond ``sources.EXACT_UP_TO`` records the view carries no sums (memory stays bounded:
+        ``sources.source_totals`` then keeps the heavy sources only)."""
         starts = self.flows.start
         low = int(np.searchsorted(starts, first - self.longest, side="left"))
         high = int(np.searchsorted(starts, after, side="left"))
-        part = rows[np.searchsorted(rows, low) : np.searchsorted(rows, high)]
-        keep = (self.flows.end[part] >= first) & of_classes(self.classes[part], classes)
-        return self.flows.take(part[keep])
+        run_first, run_end, run_kind = self._runs_to(host)
+        since = max(int(np.searchsorted(run_first, low, side="right")) - 1, 0)
+        runs = slice(since, int(np.searchsorted(run_first, high, side="left")))
+        spans = np.minimum(run_end[runs], high) - np.maximum(run_first[runs], low)
+        if int(np.maximum(spans, 0).sum()) > EXACT_UP_TO:
+            rows = self.cells.rows_of(self.cells.dst == host)
+            part = rows[np.searchsorted(rows, low) : np.searchsorted(rows, high)]
+            keep = (self.flows.end[part] >= first) & of_classes(self.classes[part], classes)
+            return RowView(self.flows, part[keep])
+        key = (host, first, after)
+        gathered = self._gathered.get(key)
+        if gathered is None:
+            mine = (run_first[runs], run_end[runs], run_kind[runs])
+            gathered = Gathered.of(self.flows, mine, low, high, first)
+            self._gathered[key] = gathered
+        return gathered.part(self.flows, classes)
+
+    def _runs_to(self, host: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]]:
+        """The runs of records towards ``host`` (``Cells.run_start``: consecutive records of
+        one cell): the first row, the row after the last and the class of each."""
+        held = self._runs.get(host)
+        if held is None:
+            cells = self.cells
+            mine = np.flatnonzero(cells.dst[cells.run_cell] == host)
+            after = mine + 1
+            ends = np.full(len(mine), cells.rows, dtype=np.int64)
+            inside = after < len(cells.run_start)
+            ends[inside] = cells.run_start[after[inside]]
+            held = (cells.run_start[mine], ends, cells.kind[cells.run_cell[mine]])
+            self._runs[host] = held
+        return held
 
     def active(self, first: float, after: float) -> Flows:
-        """The records active at some time in [first, after)."""
+        """The records active at some time in [first, after) (a view: ``rows.py``)."""
         starts = self.flows.start
         low = int(np.searchsorted(starts, first - self.longest, side="left"))
         high = int(np.searchsorted(starts, after, side="left"))
-        part = self.flows.take(slice(low, high))
+        part = RowView(self.flows, slice(low, high))
         return part.take(part.end >= first)
 
 
@@ -169,20 +224,82 @@ def all_possible(
     if missing.any():
         return False
     possible: bool = all_possible_pass(
-        flows.start,
-        flows.end,
-        flows.packets,
-        flows.bytes,
-        now + thresholds.max_clock_ahead_s,
-        thresholds.max_flow_s,
-        _EPOCH_END,
-        20 * (1 + _HAIR),  # quotients round: within a hair of a limit, let the masks decide
-        65_535 * (1 - _HAIR),
-        _SHORTEST_DURATION_S,
-        _MIN_FRAME_BITS,
-        thresholds.max_link_bps * (1 - _HAIR),
+        flows.start, flows.end, flows.packets, flows.bytes, *_limits(thresholds, now).tolist()
     )
     return possible
+
+
+def _limits(thresholds: Thresholds, now: float) -> NDArray[np.float64]:
+    """The limits of ``all_possible_pass``, in its order."""
+    return np.array(
+        [
+            now + thresholds.max_clock_ahead_s,
+            thresholds.max_flow_s,
+            _EPOCH_END,
+            20 * (1 + _HAIR),  # quotients round: within a hair of a limit, let the masks decide
+            65_535 * (1 - _HAIR),
+            _SHORTEST_DURATION_S,
+            _MIN_FRAME_BITS,
+            thresholds.max_link_bps * (1 - _HAIR),
+        ]
+    )
+
+
+def _taken_in_one_pass(
+    raw: dict[str, NDArray[Any]], allow_list: AllowList, thresholds: Thresholds, now: float
+) -> tuple[Batch, FlowCounts] | None:
+    """``take_in`` in one compiled pass (``intake_kernel.intake_pass``) for the usual batch:
+    IPv4 only, no record impossible or near a limit. None for any other batch."""
+    n = len(raw["start"])
+    if n == 0:
+        return None
+    first, last = allow_list.v4_ranges
+    kept, allowed, ordered, times, small, counts = intake_pass(
+        raw["start"],
+        raw["end"],
+        raw["src_addr"],
+        raw["dst_addr"],
+        raw["src_port"],
+        raw["dst_port"],
+        raw["protocol"],
+        raw["tcp_flags"],
+        raw["packets"],
+        raw["bytes"],
+        raw["src_as"],
+        first,
+        last,
+        _limits(thresholds, now),
+        amplifier_marks(),
+        class_table(),
+    )
+    if kept < 0:
+        return None
+    # The columns are packed at the front of arrays of the batch's length: keep views when
+    # little was dropped, copies when the rest would hold much memory for nothing.
+    trimmed: list[NDArray[Any]] = [column[:kept] for column in (*times, *small, *counts)]
+    if kept < n // 2:
+        trimmed = [column.copy() for column in trimmed]
+    start, end, src, dst, src_port, dst_port, protocol, tcp_flags, packets, size, src_as, kind = (
+        trimmed
+    )
+    columns = Flows(
+        addresses=Addresses(np.zeros(0, np.uint64), np.zeros(0, np.uint64)),
+        start=start,
+        end=end,
+        src=src,
+        dst=dst,
+        src_port=src_port,
+        dst_port=dst_port,
+        protocol=protocol,
+        tcp_flags=tcp_flags,
+        packets=packets,
+        bytes=size,
+        src_as=src_as,
+    )
+    if not ordered:
+        order = np.argsort(columns.start, kind="stable")
+        columns, kind = columns.take(order), kind[order]
+    return Batch(columns, kind), FlowCounts(n, {}, allowed)
 
 
 def take_in(
@@ -195,8 +312,28 @@ def take_in(
 
     ``now`` (seconds since the epoch, default the clock) is when the records are taken in.
     """
-    columns, missing = read_flows(flows)
     now = time.time() if now is None else now
+    raw = None if _ttl_seen(flows) else raw_columns(flows)  # the one pass reads no TTLs yet
+    if raw is not None:
+        taken = _taken_in_one_pass(raw, allow_list, thresholds, now)
+        if taken is not None:
+            return taken
+    return taken_in_by_columns(flows, allow_list, thresholds, now)
+
+
+def _ttl_seen(flows: pa.Table | pa.RecordBatch) -> bool:
+    """Whether any record carries its TTL bounds (FLOW_SCHEMA max_ttl above 0)."""
+    if not isinstance(flows, pa.Table | pa.RecordBatch) or "max_ttl" not in flows.schema.names:
+        return False
+    highest = pc.max(flows.column("max_ttl")).as_py()
+    return bool(highest)
+
+
+def taken_in_by_columns(
+    flows: pa.Table | pa.RecordBatch, allow_list: AllowList, thresholds: Thresholds, now: float
+) -> tuple[Batch, FlowCounts]:
+    """``take_in`` one whole-column step at a time: any batch (IPv6, impossible records)."""
+    columns, missing = read_flows(flows)
     refused = np.zeros(len(columns), dtype=np.bool_)
     counts: dict[str, int] = {}
     possible = all_possible(columns, missing, thresholds, now)

@@ -75,3 +75,134 @@ def v4_ids(native: U64) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     2.5.5.2), i.e. an IPv6 address."""
     ids, wide = _v4_ids(native)
     return ids, wide
+
+
+@numba.njit(cache=True, inline="always")
+def _v4_of(high: np.uint64, low: np.uint64) -> tuple[np.int64, bool]:  # pragma: no cover
+    """The IPv4 value of one 16-byte address (two little-endian words), and whether the
+    address is IPv4-mapped."""
+    mapped = high == 0 and (low & np.uint64(0xFFFFFFFF)) == np.uint64(0xFFFF0000)
+    word = low >> np.uint64(32)
+    value = (
+        ((word & np.uint64(0xFF)) << np.uint64(24))
+        | ((word & np.uint64(0xFF00)) << np.uint64(8))
+        | ((word >> np.uint64(8)) & np.uint64(0xFF00))
+        | (word >> np.uint64(24))
+    )
+    return np.int64(value), mapped
+
+
+@numba.njit(cache=True)
+def intake_pass(
+    start_us: NDArray[np.int64],
+    end_us: NDArray[np.int64],
+    src_words: U64,
+    dst_words: U64,
+    src_port: NDArray[np.uint16],
+    dst_port: NDArray[np.uint16],
+    protocol: NDArray[np.uint8],
+    tcp_flags: NDArray[np.uint8],
+    packets: U64,
+    size: U64,
+    src_as: NDArray[np.uint32],
+    allow_first: NDArray[np.int64],
+    allow_last: NDArray[np.int64],
+    limits: F64,
+    amplifier_marks: NDArray[np.uint32],
+    class_table: NDArray[np.uint8],
+) -> tuple[
+    int,
+    int,
+    bool,
+    tuple[F64, F64, NDArray[np.int64], NDArray[np.int64]],
+    tuple[NDArray[np.uint16], NDArray[np.uint16], NDArray[np.uint8], NDArray[np.uint8]],
+    tuple[U64, U64, NDArray[np.uint32], NDArray[np.uint8]],
+]:  # pragma: no cover
+    """Intake of a batch in one pass, for the usual case: every address IPv4-mapped and every
+    record passing ``all_possible_pass``'s tests (``limits`` holds its limits in its order).
+
+    Returns how many records are kept (-1 at the first record outside that case: the caller
+    then takes the batch in column by column), how many sources the allow list's IPv4 ranges
+    (``allow_first``/``allow_last``, sorted, disjoint) hold, whether the kept records are
+    sorted by start, and the kept records' columns, packed at the front of arrays of the
+    batch's length: start and end (float seconds, the microseconds times 1e-6), source and
+    destination ids, ports, protocol, flags, packets, bytes, src_as, and the traffic class
+    (``cells.classify``'s table lookup)."""
+    n = len(start_us)
+    ahead, max_flow_s, epoch_end, low_pp, high_pp, shortest_s, frame_bits, link_bps = (
+        limits[0],
+        limits[1],
+        limits[2],
+        limits[3],
+        limits[4],
+        limits[5],
+        limits[6],
+        limits[7],
+    )
+    start = np.empty(n, dtype=np.float64)
+    end = np.empty(n, dtype=np.float64)
+    src = np.empty(n, dtype=np.int64)
+    dst = np.empty(n, dtype=np.int64)
+    o_sport = np.empty(n, dtype=np.uint16)
+    o_dport = np.empty(n, dtype=np.uint16)
+    o_proto = np.empty(n, dtype=np.uint8)
+    o_flags = np.empty(n, dtype=np.uint8)
+    o_packets = np.empty(n, dtype=np.uint64)
+    o_bytes = np.empty(n, dtype=np.uint64)
+    o_as = np.empty(n, dtype=np.uint32)
+    o_class = np.empty(n, dtype=np.uint8)
+    ranges = len(allow_first)
+    kept, allowed = 0, 0
+    ordered = True
+    previous = -np.inf
+    for i in range(n):
+        s, e = float(start_us[i]) * 1e-6, float(end_us[i]) * 1e-6
+        if s < 0 or e < 0 or s >= epoch_end or e >= epoch_end or s > ahead or e > ahead:
+            kept = -1
+            break
+        duration = e - s
+        if duration < 0 or duration > max_flow_s:
+            kept = -1
+            break
+        p, b = float(packets[i]), float(size[i])
+        if p == 0 or b < low_pp * p or b > high_pp * p:
+            kept = -1
+            break
+        duration = max(duration, shortest_s)
+        if b * 8 > link_bps * duration or p * frame_bits > link_bps * duration:
+            kept = -1
+            break
+        source, mapped = _v4_of(src_words[2 * i], src_words[2 * i + 1])
+        target, mapped_too = _v4_of(dst_words[2 * i], dst_words[2 * i + 1])
+        if not (mapped and mapped_too):
+            kept = -1
+            break
+        if ranges:
+            if ranges <= 4:  # a comparison or two per range beat a search
+                held = False
+                for r in range(ranges):
+                    held = held or (allow_first[r] <= source and source <= allow_last[r])
+            else:
+                at = np.searchsorted(allow_first, source, side="right") - 1
+                held = bool(at >= 0 and source <= allow_last[at])
+            if held:
+                allowed += 1
+                continue
+        if s < previous:
+            ordered = False
+        previous = s
+        start[kept], end[kept], src[kept], dst[kept] = s, e, source, target
+        o_sport[kept], o_dport[kept] = src_port[i], dst_port[i]
+        o_proto[kept], o_flags[kept] = protocol[i], tcp_flags[i]
+        o_packets[kept], o_bytes[kept], o_as[kept] = packets[i], size[i], src_as[i]
+        index = (np.uint32(protocol[i]) << 9) | amplifier_marks[src_port[i]] | tcp_flags[i]
+        o_class[kept] = class_table[index]
+        kept += 1
+    return (
+        kept,
+        allowed,
+        ordered,
+        (start, end, src, dst),
+        (o_sport, o_dport, o_proto, o_flags),
+        (o_packets, o_bytes, o_as, o_class),
+    )

@@ -42,7 +42,7 @@ from cyberpeace.detect.indicator_hits import Watchlist
 from cyberpeace.detect.recent import RecentFlows
 from cyberpeace.detect.reported import DetectionUpdate, Reported
 from cyberpeace.mission import Borders
-from cyberpeace.telemetry.schema import FLOW_SCHEMA
+from cyberpeace.telemetry.schema import FLOW_SCHEMA, as_flow_schema
 
 __all__ = ["DetectionUpdate", "LiveCounters", "LiveDetector", "ReportUpdates"]
 
@@ -243,6 +243,6 @@ def _flow_table(flows: object) -> pa.Table:
     if flows.schema.equals(FLOW_SCHEMA):
         return flows
     try:
-        return flows.select(FLOW_SCHEMA.names).cast(FLOW_SCHEMA)
+        return as_flow_schema(flows)
     except (KeyError, ValueError, pa.ArrowException) as error:
         raise TypeError(f"flows are not of the Flow schema: {error}") from None

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import count_distinct
+from cyberpeace.detect.rows import sums_of
 from cyberpeace.detect.seconds import cut_into_seconds
 
 
@@ -62,6 +63,21 @@ def measure(
     if len(traffic) == 0:
         return Measures(float(first), float(after), 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
     packets, size, started = per_second or _per_second(traffic, first, after)
+    sums = sums_of(traffic)
+    if sums is not None and per_second is not None:  # a view carrying its sums: read them
+        return Measures(
+            start=max(float(first), sums.start),
+            end=min(float(after), sums.end),
+            peak_pps=float(packets.max()),
+            peak_bps=float(size.max()) * 8,
+            peak_fps=float(started.max()),
+            packets=float(packets.sum()),
+            bytes=float(size.sum()),
+            sources=len(sums.address) if sources is None else sources,
+            hosts=1,  # a view with sums holds the records towards one host (``Batch.towards``)
+            ports=sums.ports,
+            peak_at=float(first + int(np.argmax(packets))),
+        )
     return Measures(
         start=max(float(first), float(traffic.start.min())),
         end=min(float(after), float(traffic.end.max())),

@@ -16,6 +16,12 @@ with ``@register`` makes one instance of it run on every batch ``detect()`` exam
         def find(self, batch, thresholds): ...      # -> Hits
         def traffic(self, flows, thresholds): ...   # -> bool mask of the records it counts
         def explain(self, episode, traffic, measures): ...  # -> Explained
+
+A flood detector that fires only when some second's packets, bits or new flows towards one
+host reach a threshold may also say so with ``floors(thresholds)`` (``screen.Floors``): it then
+examines only the records towards destinations that might reach the lowest floors of all such
+detectors (``screen.py``), every record of each. A detector without ``floors`` sees the whole
+batch; one that can fire below the floors it states would miss floods, so state them true.
 """
 
 from __future__ import annotations

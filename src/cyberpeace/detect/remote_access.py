@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -18,6 +18,13 @@ class RemoteAccess:
     @property
     def ports(self) -> NDArray[np.uint16]:
         return np.array(sorted(self.by_port), dtype=np.uint16)
+
+    @cached_property
+    def marks(self) -> NDArray[np.bool_]:
+        """One flag per port (65,536): is it a remote-access service's."""
+        flags = np.zeros(1 << 16, dtype=np.bool_)
+        flags[self.ports] = True
+        return flags
 
     def name(self, port: int) -> str:
         return self.by_port.get(port, f"port {port}")

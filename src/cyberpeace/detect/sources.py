@@ -12,6 +12,7 @@ from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by
 from cyberpeace.detect.hash_groups import rows_by_value, sums_by_group
 from cyberpeace.detect.heavy_hitters import HeavyHitters
+from cyberpeace.detect.rows import RowView, sums_of
 from cyberpeace.mission import NO_MATCH, Borders
 
 EXACT_UP_TO = 1 << 22
@@ -51,7 +52,11 @@ class SourceTotals:
 def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotals:
     """The traffic summed per source (one sort of the sources); beyond ``exact_up_to`` records,
     only the heaviest sources by bytes (``heavy_hitters.py``) summed exactly, so that memory
-    stays bounded with millions of sources."""
+    stays bounded with millions of sources. A view carrying its sums (``rows.py``) has them
+    read off."""
+    sums = sums_of(traffic)
+    if sums is not None:
+        return SourceTotals(sums.address, sums.packets, sums.bytes)
     if len(traffic) > exact_up_to:
         summary = HeavyHitters(HEAVY_CAPACITY)
         summary.add(traffic.src, traffic.bytes)
@@ -64,6 +69,14 @@ def source_totals(traffic: Flows, exact_up_to: int = EXACT_UP_TO) -> SourceTotal
     packets = sums_by_group(traffic.packets, group, len(addresses))
     size = sums_by_group(traffic.bytes, group, len(addresses))
     return SourceTotals(addresses, packets, size, order, opens)
+
+
+def sent_by(traffic: Flows, totals: SourceTotals, sources: NDArray[np.int64]) -> Flows:
+    """The records of ``traffic`` sent by ``sources``, of the traffic's ``totals``."""
+    sums = sums_of(traffic)
+    if sums is None:
+        return traffic.take(totals.rows_of(traffic, sources))
+    return RowView(sums.flows, sums.rows_of(sources))
 
 
 def top_order(totals: SourceTotals, limit: int) -> NDArray[np.intp]:
@@ -85,7 +98,7 @@ def top_sources(
     weight, total = (size, float(size.sum())) if size.sum() > 0 else (packets, packets.sum())
     top = top_order(totals, limit)
     chosen = addresses[top]
-    ports = main_source_port(traffic, chosen, totals.rows_of(traffic, chosen))
+    ports = main_source_ports(traffic, totals, top)
     table = traffic.addresses
     parties = table.party(borders, chosen) if borders else np.full(len(chosen), NO_MATCH)
     party_ids = borders.party_ids if borders else []
@@ -116,3 +129,21 @@ def main_source_port(
     first[1:] = src[order][1:] != src[order][:-1]
     best_src, best_port = src[order][first], port[order][first]
     return best_port[np.searchsorted(best_src, sources)].astype(np.int64)
+
+
+def main_source_ports(
+    traffic: Flows, totals: SourceTotals, chosen: NDArray[np.intp]
+) -> NDArray[np.int64]:
+    """``main_source_port`` of the ``chosen`` of ``totals`` (indices): read off the sums of a
+    view that carries them (``rows.py``) for each source that sent from one port only, else
+    reckoned from the records of the sources that sent from several."""
+    sources = totals.address[chosen]
+    sums = sums_of(traffic)
+    if sums is None:
+        return main_source_port(traffic, sources, totals.rows_of(traffic, sources))
+    ports = sums.source_ports()[chosen]
+    several = ports < 0
+    if several.any():
+        theirs = sent_by(traffic, totals, sources[several])
+        ports[several] = main_source_port(theirs, sources[several])
+    return ports

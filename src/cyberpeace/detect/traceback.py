@@ -12,7 +12,8 @@ their holders:
   cluster in the networks of their providers; random spoofing does not);
 * for a reflection, the sources are reflectors: servers answering requests that carried the
   victim's address as their source (US-CERT alert TA14-017A). They are abused, not attackers;
-  the attacker sent the requests and is not in these flows.
+  the attacker sent the requests and is not in these flows;
+* TTLs, where packets are seen (flows with ``max_ttl > 0``; see ``_ttl_signs``).
 
 Everything is over the distinct sources of the episode (``sources.SourceTotals``), not records.
 """
@@ -20,6 +21,7 @@ Everything is over the distinct sources of the episode (``sources.SourceTotals``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -31,7 +33,7 @@ from cyberpeace.detect.addresses import V6_BASE
 from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.detection import Traceback, TracedSource
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.sources import SourceTotals
+from cyberpeace.detect.sources import SourceTotals, sent_by
 from cyberpeace.mission import NO_MATCH, Borders, Mandate
 
 REFLECTION = "udp-reflection"
@@ -69,9 +71,9 @@ def trace(
     bogon = _special_purpose(traffic, totals.address, parties)
     total = float(totals.bytes.sum()) or 1.0
     share = round(min(1.0, float(totals.bytes[bogon].sum()) / total), 4)
-    signs = _signs(totals.address, bogon, share)
+    signs = _signs(totals.address, bogon, share) + _ttl_signs(traffic)
     reflectors = kind == REFLECTION
-    theirs = traffic.take(totals.rows_of(traffic, shown))  # the few shown then look here
+    theirs = sent_by(traffic, totals, shown)  # the few shown then look here
     listed = [
         _traced(theirs, int(a), borders, countries, reflectors, bool(bogon[i]))
         for a, i in zip(
@@ -123,6 +125,88 @@ def _signs(addresses: NDArray[np.int64], bogon: NDArray[np.bool_], share: float)
                 f"{len(v4):,} IPv4 sources are spread evenly over {held} of the 256 /8 networks, "
                 "unallocated ones among them: uniformly random, as spoofed addresses are"
             )
+    return signs
+
+
+@dataclass(frozen=True)
+class TtlLimits:
+    """The thresholds of the TTL signs (``data/ttl_signs.yaml`` says what each means)."""
+
+    initial_ttls: tuple[int, ...]
+    max_plausible_hops: int
+    implausible_share: float
+    wide_range_hops: int
+    wide_share: float
+    cluster_hops: int
+    cluster_share: float
+    min_sources: int
+
+
+@cache
+def ttl_thresholds() -> TtlLimits:
+    text = resources.files("cyberpeace.detect").joinpath("data/ttl_signs.yaml").read_text("utf-8")
+    given = yaml.safe_load(text)
+    return TtlLimits(
+        initial_ttls=tuple(int(t) for t in given["initial_ttls"]),
+        max_plausible_hops=int(given["max_plausible_hops"]),
+        implausible_share=float(given["implausible_share"]),
+        wide_range_hops=int(given["wide_range_hops"]),
+        wide_share=float(given["wide_share"]),
+        cluster_hops=int(given["cluster_hops"]),
+        cluster_share=float(given["cluster_share"]),
+        min_sources=int(given["min_sources"]),
+    )
+
+
+def _ttl_signs(traffic: Flows) -> list[str]:
+    """Spoofing signs from the TTL the sources' packets arrive with (thresholds in
+    ``data/ttl_signs.yaml``); nothing where no TTL was seen.
+
+    A host sends with one of a few initial TTLs (32, 64, 128, 255) and each router takes one off,
+    so its packets arrive with initial TTL minus hop count, and Internet paths are almost all
+    under 30 hops. Hop-count filtering (Jin, Wang and Shin, "Hop-count filtering: an effective
+    defense against spoofed DDoS traffic", ACM CCS 2003) infers the hop count as the smallest
+    initial TTL at or above the one seen, minus it, and rests on two facts used here:
+
+    * a forger can set any source address but not the hop count from where it really sends;
+      tools that randomise the TTL give many sources arriving with TTLs no real path gives
+      (an inferred hop count above ``max_plausible_hops``), and give one source address
+      records whose TTL range is wider than a route change explains (``wide_range_hops``);
+    * real sources sit at many distances, so thousands of them arriving with nearly one TTL
+      (within ``cluster_hops`` of the most common, for ``cluster_share`` of them) are one
+      machine, or a few, sending with forged addresses.
+    """
+    known = traffic.max_ttl > 0
+    limits = ttl_thresholds()
+    if int(known.sum()) < limits.min_sources:
+        return []
+    src = traffic.src[known]
+    order = np.argsort(src, kind="stable")
+    src = src[order]
+    starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    if len(starts) < limits.min_sources:
+        return []
+    low = np.minimum.reduceat(traffic.min_ttl[known][order], starts).astype(np.int64)
+    high = np.maximum.reduceat(traffic.max_ttl[known][order], starts).astype(np.int64)
+    low = np.where(low == 0, high, low)  # a TTL-0 packet of the capture's own link
+    initial = np.asarray(limits.initial_ttls, dtype=np.int64)
+    hops = initial[np.minimum(np.searchsorted(initial, high), len(initial) - 1)] - high
+    n, signs = len(starts), []
+    implausible = float(np.mean(hops > limits.max_plausible_hops))
+    wide = float(np.mean(high - low > limits.wide_range_hops))
+    if implausible >= limits.implausible_share or wide >= limits.wide_share:
+        signs.append(
+            f"{n:,} sources with a known TTL: {implausible:.0%} arrive with a TTL no real path "
+            f"gives and {wide:.0%} vary it more than one host's route does: randomised TTLs, as "
+            "spoofing tools send (hop-count filtering, Jin et al. 2003)"
+        )
+    mode = int(np.bincount(high, minlength=256).argmax())
+    close = float(np.mean(np.abs(high - mode) <= limits.cluster_hops))
+    if close >= limits.cluster_share:
+        signs.append(
+            f"{close:.0%} of {n:,} sources arrive with TTL {mode} or within "
+            f"{limits.cluster_hops} of it: one machine's distance, not many machines'"
+        )
     return signs
 
 

@@ -17,7 +17,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import V6_BASE
-from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import group_by, sort_rows
 from cyberpeace.detect.intake import Batch
 
@@ -145,66 +144,74 @@ class SourceWindows:
         }
 
 
-def _windows(batch: Batch, select: Mask, window_s: int) -> tuple[Flows, I64]:
-    flows = batch.flows.take(np.flatnonzero(select))  # few rows: an index beats the mask
-    second = np.floor(flows.start).astype(np.int64)
-    return flows, second - second % window_s
+def _windows(batch: Batch, select: Mask | I64, window_s: int) -> tuple[I64, I64]:
+    """The chosen rows (a flag per record, or row numbers ascending) and the scan window of
+    each: only the columns a table needs are gathered, and only at those rows."""
+    rows: I64 = (
+        np.flatnonzero(select) if select.dtype == np.bool_ else select.astype(np.int64, copy=False)
+    )
+    second = np.floor(batch.flows.start[rows]).astype(np.int64)
+    window: I64 = second - second % window_s
+    return rows, window
 
 
-def ports_per_host(batch: Batch, select: Mask, window_s: int) -> SourceWindows:
+def ports_per_host(batch: Batch, select: Mask | I64, window_s: int) -> SourceWindows:
     """Distinct destination ports per (window, source, destination host)."""
-    flows, window = _windows(batch, select, window_s)
-    groups = group_by(window, flows.src, flows.dst)
-    target = groups.key(flows.dst).astype(np.int64)
+    rows, window = _windows(batch, select, window_s)
+    src, dst = batch.flows.src[rows], batch.flows.dst[rows]
+    groups = group_by(window, src, dst)
+    target = groups.key(dst).astype(np.int64)
     return SourceWindows(
         window=groups.key(window).astype(np.int64),
-        src=groups.key(flows.src).astype(np.int64),
+        src=groups.key(src).astype(np.int64),
         target=target,
         prefix_len=batch.addresses.host_len(target),
         port=np.full(len(groups), -1, dtype=np.int64),
-        distinct=groups.distinct(flows.dst_port),
+        distinct=groups.distinct(batch.flows.dst_port[rows]),
         probes=groups.size(),
     )
 
 
 def hosts_per_port(
-    batch: Batch, select: Mask, window_s: int, prefix_len: int, prefix_len_v6: int = 64
+    batch: Batch, select: Mask | I64, window_s: int, prefix_len: int, prefix_len_v6: int = 64
 ) -> SourceWindows:
     """Distinct destination hosts per (window, source, destination port, network): IPv4
     networks of ``prefix_len``, IPv6 ones of ``prefix_len_v6``."""
-    flows, window = _windows(batch, select, window_s)
+    rows, window = _windows(batch, select, window_s)
+    src, dst = batch.flows.src[rows], batch.flows.dst[rows]
     table = batch.addresses
-    wide = flows.dst >= V6_BASE
-    network = table.network_of(flows.dst, prefix_len)
+    wide = dst >= V6_BASE
+    network = table.network_of(dst, prefix_len)
     if wide.any():
-        network[wide] = table.network_of(flows.dst[wide], prefix_len_v6)
-    port = flows.dst_port.astype(np.int64)
-    groups = group_by(window, flows.src, port, network)
+        network[wide] = table.network_of(dst[wide], prefix_len_v6)
+    port = batch.flows.dst_port[rows].astype(np.int64)
+    groups = group_by(window, src, port, network)
     target = groups.key(network).astype(np.int64)
     return SourceWindows(
         window=groups.key(window).astype(np.int64),
-        src=groups.key(flows.src).astype(np.int64),
+        src=groups.key(src).astype(np.int64),
         target=target,
         prefix_len=np.where(target >= V6_BASE, prefix_len_v6, prefix_len).astype(np.int64),
         port=groups.key(port).astype(np.int64),
-        distinct=groups.distinct(flows.dst),
+        distinct=groups.distinct(dst),
         probes=groups.size(),
     )
 
 
-def sessions_per_service(batch: Batch, select: Mask, window_s: int) -> SourceWindows:
+def sessions_per_service(batch: Batch, select: Mask | I64, window_s: int) -> SourceWindows:
     """Records per (window, source, destination host, destination port), with the distinct
     source ports they came from."""
-    flows, window = _windows(batch, select, window_s)
-    port = flows.dst_port.astype(np.int64)
-    groups = group_by(window, flows.src, flows.dst, port)
-    target = groups.key(flows.dst).astype(np.int64)
+    rows, window = _windows(batch, select, window_s)
+    src, dst = batch.flows.src[rows], batch.flows.dst[rows]
+    port = batch.flows.dst_port[rows].astype(np.int64)
+    groups = group_by(window, src, dst, port)
+    target = groups.key(dst).astype(np.int64)
     return SourceWindows(
         window=groups.key(window).astype(np.int64),
-        src=groups.key(flows.src).astype(np.int64),
+        src=groups.key(src).astype(np.int64),
         target=target,
         prefix_len=batch.addresses.host_len(target),
         port=groups.key(port).astype(np.int64),
-        distinct=groups.distinct(flows.src_port),
+        distinct=groups.distinct(batch.flows.src_port[rows]),
         probes=groups.size(),
     )

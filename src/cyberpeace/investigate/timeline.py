@@ -14,13 +14,13 @@ from cyberpeace.investigate.links import list_links
 from cyberpeace.investigate.notes import list_notes
 from cyberpeace.investigate.tasks import list_tasks
 from cyberpeace.store import Viewer, get_incident
+from cyberpeace.store.messages import incident_messages
 from cyberpeace.store.tables import (
     ActionRow,
     AuditRow,
     DetectionRow,
     EvidenceRow,
     IncidentRow,
-    MessageRow,
 )
 
 # Audit actions on an incident that become timeline events, and the event's kind.
@@ -190,9 +190,6 @@ def _actions(session: Session, incident: IncidentRow) -> list[Event]:
 
 
 def _messages(session: Session, viewer: Viewer, incident: IncidentRow) -> list[Event]:
-    query = select(MessageRow).where(MessageRow.incident_id == incident.id)
-    if not viewer.is_staff:
-        query = query.where(MessageRow.to_party_id == viewer.party_id)
     return [
         Event(
             m.created_at,
@@ -201,5 +198,5 @@ def _messages(session: Session, viewer: Viewer, incident: IncidentRow) -> list[E
             f"{m.kind} to {m.to_party_id}: {m.subject}",
             f"message:{m.id}",
         )
-        for m in session.scalars(query.order_by(MessageRow.id))
+        for m in incident_messages(session, viewer, incident.id)
     ]

@@ -30,13 +30,13 @@ from cyberpeace.report.policy import policy
 from cyberpeace.report.reader import Reader
 from cyberpeace.share.tlp import UnknownMarking, rank
 from cyberpeace.store import NotFound, assessment_of, get_assessment
+from cyberpeace.store.messages import incident_messages
 from cyberpeace.store.tables import (
     ActionRow,
     AuditRow,
     DetectionRow,
     EvidenceRow,
     IncidentRow,
-    MessageRow,
 )
 
 
@@ -195,9 +195,6 @@ def _plain(value: object) -> str:
 
 
 def _message_entries(session: Session, reader: Reader, row: IncidentRow) -> list[TimelineItem]:
-    query = select(MessageRow).where(MessageRow.incident_id == row.id)
-    if not reader.viewer.is_staff:
-        query = query.where(MessageRow.to_party_id == reader.viewer.party_id)
     return [
         TimelineItem(
             m.created_at,
@@ -208,7 +205,7 @@ def _message_entries(session: Session, reader: Reader, row: IncidentRow) -> list
             "mission",
             row.tlp,
         )
-        for m in session.scalars(query.order_by(MessageRow.created_at))
+        for m in incident_messages(session, reader.viewer, row.id)
     ]
 
 

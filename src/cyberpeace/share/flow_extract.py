@@ -28,6 +28,7 @@ from cyberpeace.telemetry.schema import (
     V4_MAPPED_PREFIX,
     address_column,
     addresses_of,
+    as_flow_schema,
     v4_mapped,
     v4_of,
 )
@@ -112,7 +113,7 @@ def read_flow_file(path: Path) -> pa.Table:
     except (OSError, pa.ArrowInvalid) as exc:
         raise ExtractError(f"{path}: not a readable Parquet file ({exc})") from None
     try:
-        return table.select(FLOW_SCHEMA.names).cast(FLOW_SCHEMA)
+        return as_flow_schema(table)
     except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise ExtractError(f"{path}: not flows in the Flow schema ({exc})") from None
 

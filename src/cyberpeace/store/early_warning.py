@@ -97,7 +97,8 @@ def warn_of(
     causes: list[Cause] = []
     if party is not None:
         causes += _precursor(detection, party)
-        causes += _indicators(session, detection, party)
+        if detection.kind != "indicator-hit":  # that detection is the indicator's warning
+            causes += _indicators(session, detection, party)
     causes += _patterns(session, detection, party)
     return [_send(session, detection, incident, cause) for cause in causes]
 

@@ -36,6 +36,15 @@ def list_messages(
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
+def incident_messages(session: Session, viewer: Viewer, incident_id: int) -> list[MessageRow]:
+    """The messages an incident gave, oldest first: to every party for staff, else the viewer's
+    own (the case timeline and the reports both show them)."""
+    query = select(MessageRow).where(MessageRow.incident_id == incident_id)
+    if not viewer.is_staff:
+        query = query.where(MessageRow.to_party_id == viewer.party_id)
+    return list(session.scalars(query.order_by(MessageRow.created_at, MessageRow.id)))
+
+
 def get_message(session: Session, viewer: Viewer, message_id: int) -> MessageRow:
     row = session.get(MessageRow, message_id)
     if row is None:

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.reported import DetectionUpdate
+from cyberpeace.mission import Mandate
 from cyberpeace.store.database import Store
 from cyberpeace.store.detections import add_detection, update_detection
 from cyberpeace.store.early_warning import warn_of
 from cyberpeace.store.incidents import file_detection
-from cyberpeace.store.tables import DetectionRow, IncidentRow
+from cyberpeace.store.parties import sync_mandate
+from cyberpeace.store.tables import DetectionRow, IncidentRow, MessageRow
 
 if TYPE_CHECKING:  # the correlation package is built on the store: no import at run time
     from cyberpeace.correlation.correlator import Correlator
@@ -73,3 +78,36 @@ class DetectionRecorder:
         if self._correlator is None:
             self._correlator = Correlator()
         observe_detection(session, detection, incident, self._correlator.intelligence(session))
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What filing a batch of detections added to the store."""
+
+    incidents: int  # incidents opened (a detection may join an open one instead)
+    warnings: int  # early-warning messages opened
+
+
+def file_batch(
+    store: Store, detections: Sequence[Detection], mandate: Mandate | None, *, by: str
+) -> Filed:
+    """File the detections of one offline analysis (``cyberpeace detect --store``) as a sensor's
+    recorder would: each a new detection, into incidents, with correlation and early warnings.
+    The mandate's parties and safe areas are loaded first, as incidents name them."""
+    with store.session() as session:
+        if mandate is not None:
+            sync_mandate(session, mandate, by=by)
+        before = _counts(session)
+    recorder = DetectionRecorder(
+        store, tlp=mandate.data_policy.default_tlp if mandate else "TLP:AMBER"
+    )
+    recorder([DetectionUpdate(i, d, new=True) for i, d in enumerate(detections)])
+    with store.session() as session:
+        after = _counts(session)
+    return Filed(after[0] - before[0], after[1] - before[1])
+
+
+def _counts(session: Session) -> tuple[int, int]:
+    incidents = session.scalar(select(func.count()).select_from(IncidentRow)) or 0
+    messages = session.scalar(select(func.count()).select_from(MessageRow)) or 0
+    return incidents, messages

@@ -26,7 +26,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cyberpeace.mission import NO_MATCH, Borders
-from cyberpeace.telemetry.schema import FLOW_SCHEMA, addresses_of, v4_of
+from cyberpeace.telemetry.schema import (
+    FLOW_SCHEMA,
+    TTL_COLUMNS,
+    TTL_UNKNOWN,
+    addresses_of,
+    v4_of,
+)
 
 HOUR_US = 3_600_000_000
 ROW_GROUP = 1_000_000
@@ -110,9 +116,11 @@ class FlowArchive:
         if not self.files():
             return FLOW_SCHEMA.empty_table().select(list(columns))
         where, params = _conditions(start, end, protocol, port)
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = f"SELECT {names} FROM read_parquet(?, hive_partitioning = false) {where}"  # noqa: S608 - names come from the schema
         with duckdb.connect() as con:
+            names, source = ", ".join(f'"{c}"' for c in columns), "hive_partitioning = false"
+            if any(c in TTL_COLUMNS for c in columns):
+                names, source = _ttl_tolerant(con, self._glob(), columns)
+            sql = f"SELECT {names} FROM read_parquet(?, {source}) {where}"  # noqa: S608 - names come from the schema
             return con.sql(sql, params=[self._glob(), *params]).to_arrow_table()
 
     def top_talkers(
@@ -181,6 +189,25 @@ class FlowArchive:
 
     def _glob(self) -> str:
         return str(self.root / "date=*" / "hour=*" / "*.parquet")
+
+
+def _ttl_tolerant(
+    con: duckdb.DuckDBPyConnection, glob: str, columns: Sequence[str]
+) -> tuple[str, str]:
+    """The select list and read options for a scan that wants the TTL columns: files written
+    before those columns existed read as TTL not seen (0), whether some or all files lack them."""
+    source = "hive_partitioning = false, union_by_name = true"
+    sql = f"DESCRIBE SELECT * FROM read_parquet(?, {source})"  # noqa: S608 - fixed text
+    present = {row[0] for row in con.sql(sql, params=[glob]).fetchall()}
+    names = []
+    for c in columns:
+        if c not in TTL_COLUMNS:
+            names.append(f'"{c}"')
+        elif c in present:
+            names.append(f'COALESCE("{c}", {TTL_UNKNOWN})::UTINYINT AS "{c}"')
+        else:
+            names.append(f'{TTL_UNKNOWN}::UTINYINT AS "{c}"')
+    return ", ".join(names), source
 
 
 def _conditions(

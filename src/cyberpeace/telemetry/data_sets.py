@@ -58,6 +58,8 @@ PLAIN_COLUMNS: dict[str, type[np.generic]] = {
     "src_as": np.uint32,
     "dst_as": np.uint32,
     "direction": np.uint8,
+    "min_ttl": np.uint8,  # minimumTTL / maximumTTL (IE 52, 53), one octet (see the data file)
+    "max_ttl": np.uint8,
 }
 
 
@@ -171,6 +173,9 @@ def flow_columns(
         if name in sources:
             columns[name] = unsigned(records, sources[name], dtype)
     _fill_icmp(columns, records, sources)
+    if ("min_ttl" in sources) != ("max_ttl" in sources):  # one bound sent: it stands for both
+        given = "min_ttl" if "min_ttl" in sources else "max_ttl"
+        columns["max_ttl" if given == "min_ttl" else "min_ttl"] = columns[given]
     columns["start"], columns["end"] = _times(records, sources, repeat, contexts)
     rates = _rates(records, sources, repeat, contexts)
     for name in ("packets", "bytes"):

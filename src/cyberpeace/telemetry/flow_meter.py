@@ -11,8 +11,9 @@ fragments. Packets of one key are cut into flows by two timeouts, the defaults o
   starts a new flow.
 
 A flow counts packets and IP bytes (IPv4 total length, IPv6 payload length + 40, as NetFlow
-counts octets), ORs the TCP flags, and runs from its first to its last packet. All of it is
-one sort of the packets by key and time, then ``np.add.reduceat`` and ``bitwise_or.reduceat``
+counts octets), ORs the TCP flags, keeps the lowest and highest TTL / hop limit (IPFIX minimumTTL
+and maximumTTL, IE 52 and 53), and runs from its first to its last packet. All of it is
+one sort of the packets by key and time, then ``np.add.reduceat``, ``bitwise_or.reduceat`` etc.
 over the flow boundaries. Only the active timeout needs a loop: flows longer than the timeout
 are cut one timeout at a time, each step a vectorised binary search over all such flows at
 once, so the loop runs (longest flow / active timeout) times, not once per packet.
@@ -126,4 +127,6 @@ def _flow_columns(
     flows["packets"] = count.astype(np.uint64)
     flows["bytes"] = np.add.reduceat(packets["ip_bytes"].astype(np.uint64), starts)
     flows["tcp_flags"] = np.bitwise_or.reduceat(packets["tcp_flags"], starts)
+    flows["min_ttl"] = np.minimum.reduceat(packets["ttl"], starts)
+    flows["max_ttl"] = np.maximum.reduceat(packets["ttl"], starts)
     return flows

@@ -48,6 +48,8 @@ COLUMN_ROLES = frozenset(
         "icmp_type",
         "icmp_code",
         "ip_version",
+        "min_ttl",
+        "max_ttl",
     }
 )
 OTHER_ROLES = frozenset(
@@ -79,9 +81,12 @@ class InformationElement:
     role: str | None
     rank: int = 1
     time: str | None = None  # for start/end roles: the form of the time value
+    lengths: frozenset[int] | None = None  # the only lengths accepted, where the table says
 
     def accepts_length(self, length: int) -> bool:
         """Whether a template may carry this element with ``length`` octets."""
+        if self.lengths is not None:
+            return length in self.lengths
         if self.data_type in UNSIGNED_TYPES:
             return length in UNSIGNED_LENGTHS
         allowed = FIXED_LENGTHS.get(self.data_type)
@@ -108,6 +113,7 @@ def _element(raw: dict[str, Any]) -> InformationElement:
         role=raw.get("role"),
         rank=int(raw.get("rank", 1)),
         time=raw.get("time"),
+        lengths=frozenset(int(n) for n in raw["lengths"]) if "lengths" in raw else None,
     )
     if element.role is not None and element.role not in COLUMN_ROLES | OTHER_ROLES:
         raise ValueError(f"information element {element.number}: unknown role {element.role!r}")

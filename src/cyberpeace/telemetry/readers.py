@@ -17,7 +17,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cyberpeace.telemetry.schema import ADDRESS, DIRECTION_UNKNOWN, FLOW_SCHEMA
+from cyberpeace.telemetry.schema import (
+    ADDRESS,
+    DIRECTION_UNKNOWN,
+    FLOW_SCHEMA,
+    with_ttl_columns,
+)
 
 SNIFF_BYTES = 4096
 
@@ -109,6 +114,7 @@ def both_directions(
 
 def conform(table: pa.Table, source: str) -> pa.Table:
     """Cast a table with our column names to FLOW_SCHEMA, naming the first column that fails."""
+    table = with_ttl_columns(table)  # files written before the TTL columns: TTL not seen
     missing = [f.name for f in FLOW_SCHEMA if f.name not in table.column_names]
     if missing:
         raise ReadError(f"{source}: missing column(s) {', '.join(missing)}")

@@ -5,6 +5,17 @@ RFC 4291 section 2.5.5.2) so that one column holds both families and ``ip_versio
 Packet and byte counts are already multiplied by ``sampling_rate`` (1 when unsampled).
 Times are UTC microseconds. ``direction`` follows IPFIX flowDirection (IE 61): 0 ingress, 1 egress,
 255 unknown.
+
+``min_ttl`` and ``max_ttl`` are the lowest and highest IPv4 TTL / IPv6 hop limit of the flow's
+packets as they reached the observation point: IPFIX minimumTTL (IE 52) and maximumTTL (IE 53),
+RFC 7012 and the IANA IPFIX registry; NetFlow v9 field types 52 MIN_TTL and 53 MAX_TTL, RFC 3954
+section 8. They are filled where packets are seen (our pcap flow meter, sFlow sampled headers)
+or an exporter sends them; everywhere else (NetFlow v5, nfdump, Zeek, Suricata, tables written
+before the columns existed) both are 0, which means "not seen": a flow's TTL is known exactly
+when ``max_ttl > 0``. A router never forwards a datagram whose TTL has reached 0 (RFC 791 section
+3.2, RFC 1812 section 5.3.1; hop limit, RFC 8200 section 3), so no remote packet arrives with
+TTL 0; only a packet sent from the capture's own link could, and a flow made only of such packets
+reads as unknown. When an exporter sends only one of the two elements, the other takes its value.
 """
 
 from __future__ import annotations
@@ -42,6 +53,8 @@ FLOW_SCHEMA = pa.schema(
         pa.field("dst_as", pa.uint32(), nullable=False),
         pa.field("next_hop", ADDRESS, nullable=True),
         pa.field("direction", pa.uint8(), nullable=False),
+        pa.field("min_ttl", pa.uint8(), nullable=False),
+        pa.field("max_ttl", pa.uint8(), nullable=False),
     ]
 )
 
@@ -68,7 +81,11 @@ COLUMN_DTYPES: dict[str, np.dtype] = {
     "dst_as": np.dtype("uint32"),
     "next_hop": np.dtype("S16"),
     "direction": np.dtype("uint8"),
+    "min_ttl": np.dtype("uint8"),  # 0 and 0: TTL not seen
+    "max_ttl": np.dtype("uint8"),
 }
+TTL_COLUMNS = ("min_ttl", "max_ttl")  # added later than the others: older tables may lack them
+TTL_UNKNOWN = 0
 
 
 def v4_mapped(addresses: NDArray[np.uint32]) -> NDArray[np.bytes_]:
@@ -132,6 +149,23 @@ def to_batch(
         else:
             arrays.append(pa.array(full[field.name], type=field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=FLOW_SCHEMA)
+
+
+def with_ttl_columns(table: pa.Table) -> pa.Table:
+    """``table`` with the TTL columns added as "not seen" where it lacks them (flows written
+    before the columns existed); a table that has them is returned as it is."""
+    for name in TTL_COLUMNS:
+        if name not in table.column_names:
+            table = table.append_column(
+                name, pa.repeat(pa.scalar(TTL_UNKNOWN, pa.uint8()), len(table))
+            )
+    return table
+
+
+def as_flow_schema(table: pa.Table) -> pa.Table:
+    """``table`` (our own flows, possibly written before the TTL columns) cast to exactly
+    FLOW_SCHEMA; KeyError for a missing column, an Arrow error for one that will not cast."""
+    return with_ttl_columns(table).select(FLOW_SCHEMA.names).cast(FLOW_SCHEMA)
 
 
 def empty_batch() -> pa.RecordBatch:

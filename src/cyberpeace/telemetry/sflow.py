@@ -131,6 +131,7 @@ def _batch(
     columns: Columns = {name: packet[name][described] for name in PACKET_FIELDS}
     columns["bytes"] = columns.pop("ip_bytes").astype(np.uint64) * rate
     columns["packets"] = rate
+    columns["min_ttl"] = columns["max_ttl"] = packet["ttl"][described]  # one packet: both bounds
     columns["sampling_rate"] = rate.astype(np.uint32)
     for index, name in enumerate(("observation_domain", "input_if", "output_if", "src_as"), 1):
         columns[name] = kept[:, index].astype(np.uint32)
@@ -155,9 +156,10 @@ def _packet_fields(
     samples: Samples, header_row: NDArray[np.int64], ip_row: NDArray[np.int64], result: DecodeResult
 ) -> tuple[Columns, NDArray[np.bool_]]:
     """The packet's columns for every sample, and which samples have them: from the sampled
-    header where it decodes, else from sampled_ipv4/ipv6."""
+    header where it decodes, else from sampled_ipv4/ipv6 (which carry no TTL: "ttl" stays 0)."""
     n = len(header_row)
     out: Columns = {name: np.zeros(n, dtype=dtype) for name, dtype in PACKET_FIELDS.items()}
+    out["ttl"] = np.zeros(n, dtype=np.uint8)  # only a sampled header has it: else 0, not seen
     described = np.zeros(n, dtype=np.bool_)
     has_ip = ip_row >= 0
     if has_ip.any():
@@ -175,6 +177,7 @@ def _packet_fields(
         good = parsed.valid[rows]
         for name in PACKET_FIELDS:
             out[name][target[good]] = parsed.columns[name][rows[good]]
+        out["ttl"][target[good]] = parsed.columns["ttl"][rows[good]]
         described[target[good]] = True
         _refuse_headers(result, parsed.problems, int((~described[target]).sum()))
     return out, described

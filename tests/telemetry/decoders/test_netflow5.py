@@ -38,6 +38,8 @@ def test_every_column_of_a_tcp_record(v5: NetflowV5Decoder) -> None:
         "dst_as": 64501,
         "next_hop": mapped("203.0.113.254"),
         "direction": DIRECTION_UNKNOWN,
+        "min_ttl": 0,  # NetFlow v5 carries no TTL: not seen
+        "max_ttl": 0,
     }
 
 

@@ -91,6 +91,8 @@ def test_every_column_of_a_sampled_ipv4_sample() -> None:
         "dst_as": 64501,
         "next_hop": mapped("203.0.113.254"),
         "direction": DIRECTION_UNKNOWN,
+        "min_ttl": 0,  # sampled_ipv4 carries no TTL: not seen
+        "max_ttl": 0,
     }
 
 

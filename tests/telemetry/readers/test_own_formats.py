@@ -61,7 +61,7 @@ def test_csv_keeps_good_rows_and_names_the_bad_line(csv_file: Path) -> None:
     assert result.flows.column("bytes").to_pylist() == [1200, 90]
     assert result.malformed == 2
     assert result.errors == [
-        "line 4: 'too,few,columns': expected 22 columns, found 3",
+        "line 4: 'too,few,columns': expected 24 columns, found 3",
         "rows with empty required values: 1",
     ]
     assert result.flows.column("src_addr")[0].as_py() == bytes(10) + b"\xff\xff" + bytes([8] * 4)

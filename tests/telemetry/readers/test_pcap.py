@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import struct
 import sys
 import time
@@ -347,24 +348,39 @@ def synthetic(path: Path, n: int) -> Path:
 
 
 def python_calls(read: Callable[[], Any]) -> int:
-    calls = 0
+    """The fewest Python function calls of three runs of ``read``, with the cyclic garbage
+    collector held off (a collection runs finalizers and callbacks that belong to no run)."""
+    counts = []
+    for _ in range(3):
+        calls = 0
 
-    def count(frame: FrameType, event: str, arg: Any) -> None:
-        nonlocal calls
-        calls += event == "call"
+        def count(frame: FrameType, event: str, arg: Any) -> None:
+            nonlocal calls
+            calls += event == "call"
 
-    sys.setprofile(count)
-    try:
-        read()
-    finally:
-        sys.setprofile(None)
-    return calls
+        gc.collect()
+        gc.disable()
+        sys.setprofile(count)
+        try:
+            read()
+        finally:
+            sys.setprofile(None)
+            gc.enable()
+        counts.append(calls)
+    return min(counts)
 
 
 def test_python_calls_do_not_grow_with_packets(tmp_path: Path) -> None:
     few, many = synthetic(tmp_path / "few.pcap", 2_000), synthetic(tmp_path / "many.pcap", 20_000)
     read_pcap(few)  # imports and caches warmed up
-    assert python_calls(lambda: read_pcap(many)) == python_calls(lambda: read_pcap(few))
+    calls_few, calls_many = (
+        python_calls(lambda: read_pcap(few)),
+        python_calls(lambda: read_pcap(many)),
+    )
+    # 18,000 more packets over the same 1,000 flows: one call per packet or per flow would add
+    # thousands; a handful either way is a library's own bookkeeping (seen in CI: 1,355 against
+    # 1,357), not the reader's work growing.
+    assert calls_many <= calls_few + 8, (calls_few, calls_many)
 
 
 def test_two_hundred_thousand_packets_read_quickly(tmp_path: Path) -> None:

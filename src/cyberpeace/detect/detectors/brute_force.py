@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.cells import TCP_ACK
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hits import Hits, Rule
@@ -25,6 +26,18 @@ from cyberpeace.detect.windows import sessions_per_service
 from cyberpeace.telemetry.protocols import ACK, TCP
 
 
+def short_rows(batch: Batch, thresholds: Thresholds) -> NDArray[np.int64]:
+    """The rows of ``traffic`` (ascending), looked for among the records of the TCP-with-ACK
+    traffic class (``cells.py``) only: the port and size tests then read few records."""
+    flows = batch.flows
+    rows = np.flatnonzero(batch.classes == TCP_ACK)
+    rows = rows[remote_access().marks[flows.dst_port[rows]]]
+    short = (flows.packets[rows] <= thresholds.brute_max_packets) & (
+        flows.end[rows] - flows.start[rows] <= thresholds.brute_max_session_s
+    )
+    return rows[short]
+
+
 @register
 class BruteForce:
     name = "brute-force"
@@ -35,7 +48,7 @@ class BruteForce:
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
         window = thresholds.brute_window_s
-        table = sessions_per_service(batch, self.traffic(batch.flows, thresholds), window)
+        table = sessions_per_service(batch, short_rows(batch, thresholds), window)
         rule = Rule("sessions", thresholds.brute_sessions, "short sessions to one service")
         numbers = {
             "sessions": table.probes.astype(np.float64),
@@ -49,7 +62,7 @@ class BruteForce:
             & ((flows.tcp_flags & ACK) != 0)
             & (flows.packets <= thresholds.brute_max_packets)
             & (flows.end - flows.start <= thresholds.brute_max_session_s)
-            & np.isin(flows.dst_port, remote_access().ports)
+            & remote_access().marks[flows.dst_port]
         )
         return short
 

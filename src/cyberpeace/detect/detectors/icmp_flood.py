@@ -20,6 +20,7 @@ from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count
 from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.screen import Floors
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.telemetry.protocols import ICMP, ICMPV6
 
@@ -43,6 +44,9 @@ class IcmpFlood:
         numbers = {"pps": table.packets, "bps": table.bytes * 8}
         columns = {"window": table.second, "target": table.dst}
         return Hits.where_fired(1, rules, columns, numbers)
+
+    def floors(self, thresholds: Thresholds) -> Floors:
+        return Floors(packets=thresholds.icmp_flood_pps, bits=thresholds.icmp_flood_bps)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         icmp: NDArray[np.bool_] = (flows.protocol == ICMP) | (flows.protocol == ICMPV6)

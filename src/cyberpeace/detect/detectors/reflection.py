@@ -21,6 +21,8 @@ from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count, listing
 from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.rows import sums_of
+from cyberpeace.detect.screen import Floors
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.telemetry.protocols import UDP
 
@@ -55,6 +57,9 @@ class Reflection:
         columns = {"window": table.second, "target": table.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
+    def floors(self, thresholds: Thresholds) -> Floors:
+        return Floors(packets=thresholds.reflection_pps, bits=thresholds.reflection_bps)
+
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         from_amplifier: NDArray[np.bool_] = (flows.protocol == UDP) & np.isin(
             flows.src_port, amplifiers().ports
@@ -74,10 +79,18 @@ class Reflection:
 
 
 def amplifier_mix(traffic: Flows) -> dict[str, dict[str, object]]:
-    """Per amplifier source port, largest share of bytes first: protocol, share, reflectors."""
+    """Per amplifier source port, largest share of bytes first: protocol, share, reflectors
+    (read off the sums of a view that carries them, ``rows.py``, when every reflector sent
+    from one port)."""
     table = amplifiers()
-    size = np.bincount(traffic.src_port, traffic.bytes.astype(np.float64), 1 << 16)
-    reflectors = distinct_per_group(traffic.src_port.astype(np.int64), traffic.src, 1 << 16)
+    sums = sums_of(traffic)
+    one_port = sums.source_ports() if sums is not None else None
+    if sums is not None and one_port is not None and (one_port >= 0).all():
+        size = np.bincount(one_port, sums.bytes, 1 << 16)  # each reflector at one port
+        reflectors = np.bincount(one_port, minlength=1 << 16)
+    else:
+        size = np.bincount(traffic.src_port, traffic.bytes.astype(np.float64), 1 << 16)
+        reflectors = distinct_per_group(traffic.src_port.astype(np.int64), traffic.src, 1 << 16)
     ports = np.flatnonzero(reflectors)
     total = float(size.sum()) or 1.0
     mix: dict[str, dict[str, object]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.cells import SYN_ONLY, TCP_ACK, TCP_OTHER
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
@@ -36,6 +37,18 @@ def probes(flows: Flows, max_packets: int) -> NDArray[np.bool_]:
     connect_probe = (flags & (SYN | ACK | RST | PSH)) == (SYN | ACK | RST)
     found: NDArray[np.bool_] = small & (unacknowledged | connect_probe)
     return found
+
+
+def _probe_rows(batch: Batch, thresholds: Thresholds) -> NDArray[np.int64]:
+    """The rows of ``probes`` (ascending), told by the records' traffic classes (``cells.py``:
+    TCP without ACK is SYN-only or other TCP; a connect() probe is TCP with ACK) before their
+    packets are read."""
+    kind, flags = batch.classes, batch.flows.tcp_flags
+    unacknowledged = (kind == SYN_ONLY) | (kind == TCP_OTHER)
+    connect_probe = (kind == TCP_ACK) & ((flags & (SYN | ACK | RST | PSH)) == (SYN | ACK | RST))
+    rows = np.flatnonzero(unacknowledged | connect_probe)
+    small: NDArray[np.int64] = rows[batch.flows.packets[rows] <= thresholds.probe_max_packets]
+    return small
 
 
 def _hits(table: SourceWindows, rule: Rule, window_s: int) -> Hits:
@@ -64,8 +77,7 @@ class VerticalScan:
     prior = 0.8
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        select = probes(batch.flows, thresholds.probe_max_packets)
-        table = ports_per_host(batch, select, thresholds.scan_window_s)
+        table = ports_per_host(batch, _probe_rows(batch, thresholds), thresholds.scan_window_s)
         rule = Rule("ports", thresholds.vertical_ports, "distinct ports on one host")
         return _hits(table, rule, thresholds.scan_window_s)
 
@@ -91,7 +103,7 @@ class HorizontalScan:
     prior = 0.8
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        select = probes(batch.flows, thresholds.probe_max_packets)
+        select = _probe_rows(batch, thresholds)
         plen = thresholds.sweep_prefix_len
         plen6 = thresholds.sweep_prefix_len_v6
         window = thresholds.scan_window_s

@@ -21,6 +21,7 @@ from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import count
 from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.screen import Floors
 from cyberpeace.detect.thresholds import Thresholds
 from cyberpeace.telemetry.protocols import ACK, SYN, TCP
 
@@ -42,20 +43,28 @@ class SynFlood:
     classes = TCP_CLASSES
 
     def find(self, batch: Batch, thresholds: Thresholds) -> Hits:
-        tcp = batch.cells.totals(TCP_CLASSES)
         half_open = batch.cells.totals((SYN_ONLY,), within=TCP_CLASSES)
         rules = (
             Rule("syn_share", thresholds.syn_flood_share, "of the host's TCP flows", required=True),
             Rule("syn_pps", thresholds.syn_flood_pps, "SYN packets/s"),
             Rule("syn_fps", thresholds.syn_flood_fps, "SYN-only flows/s"),
         )
+        share = np.zeros(len(half_open.second))
+        # The share needs all TCP records too: only worth summing when a rate reached its
+        # threshold somewhere (the share alone never fires, ``hits.fired``).
+        if (rules[1].holds(half_open.packets) | rules[2].holds(half_open.started)).any():
+            tcp = batch.cells.totals(TCP_CLASSES)  # the same rows: the same ``within``
+            share = half_open.active / np.maximum(tcp.active, 1.0)
         numbers = {
-            "syn_share": half_open.active / np.maximum(tcp.active, 1.0),
+            "syn_share": share,
             "syn_pps": half_open.packets,
             "syn_fps": half_open.started,
         }
-        columns = {"window": tcp.second, "target": tcp.dst}
+        columns = {"window": half_open.second, "target": half_open.dst}
         return Hits.where_fired(1, rules, columns, numbers)
+
+    def floors(self, thresholds: Thresholds) -> Floors:
+        return Floors(packets=thresholds.syn_flood_pps, started=thresholds.syn_flood_fps)
 
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         tcp: NDArray[np.bool_] = flows.protocol == TCP

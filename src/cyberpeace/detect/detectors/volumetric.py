@@ -10,6 +10,8 @@ in its explanation (``engine.explained_away``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,6 +23,8 @@ from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.magnitude import Measures
 from cyberpeace.detect.quantities import bit_rate, count
 from cyberpeace.detect.registry import Explained, Stage, register
+from cyberpeace.detect.rows import sums_of
+from cyberpeace.detect.screen import Floors
 from cyberpeace.detect.thresholds import Thresholds
 
 _PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 47: "GRE", 50: "ESP", 58: "ICMPv6"}
@@ -48,6 +52,11 @@ class Volumetric:
         columns = {"window": table.second, "target": table.dst}
         return Hits.where_fired(1, rules, columns, numbers)
 
+    def floors(self, thresholds: Thresholds) -> Floors:
+        return Floors(
+            thresholds.volumetric_pps, thresholds.volumetric_bps, thresholds.volumetric_fps
+        )
+
     def traffic(self, flows: Flows, thresholds: Thresholds) -> NDArray[np.bool_]:
         return np.ones(len(flows), dtype=np.bool_)
 
@@ -63,9 +72,17 @@ class Volumetric:
 
 
 def protocol_mix(traffic: Flows) -> dict[str, float]:
-    """Each IP protocol's share of the bytes, largest first."""
-    size = np.bincount(traffic.protocol, traffic.bytes.astype(np.float64), 256)
-    seen = np.flatnonzero(np.bincount(traffic.protocol, minlength=256))
+    """Each IP protocol's share of the bytes, largest first (read off the sums of a view
+    that carries them, ``rows.py``)."""
+    sums = sums_of(traffic)
+    records: NDArray[np.int64]
+    size: NDArray[Any]
+    if sums is not None:
+        records, size = sums.per_protocol()
+    else:
+        size = np.bincount(traffic.protocol, traffic.bytes.astype(np.float64), 256)
+        records = np.bincount(traffic.protocol, minlength=256)
+    seen = np.flatnonzero(records)
     total = float(size.sum()) or 1.0
     names = [_PROTOCOLS.get(int(p), f"protocol {int(p)}") for p in seen]
     ranked = sorted(zip(names, size[seen], strict=True), key=lambda item: -item[1])

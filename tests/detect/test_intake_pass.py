@@ -1,0 +1,66 @@
+"""The one-pass intake (``intake_kernel.intake_pass``) against the column-by-column one
+(``intake.taken_in_by_columns``): the same records kept, in the same order, with the same
+classes and counts, on random batches (unsorted, allow-listed sources, every protocol and
+flag, now and then an IPv6 address or an impossible record, which send it to the columns)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cyberpeace.detect.allow_list import AllowList
+from cyberpeace.detect.cells import classify
+from cyberpeace.detect.flows import NEEDED
+from cyberpeace.detect.intake import take_in, taken_in_by_columns
+from cyberpeace.detect.thresholds import Thresholds
+
+from .records import NOW, T0, records
+
+SOURCES = ["192.0.2.1", "192.0.2.7", "198.51.100.3", "203.0.113.9", "2001:db8::1"]
+ALLOW = [
+    ["192.0.2.0/29"],
+    ["192.0.2.0/29", "198.51.100.0/24", "10.0.0.0/8", "12.0.0.0/8", "14.0.0.0/8"],
+    [],
+    ["2001:db8::/32"],
+]
+
+record = st.tuples(
+    st.floats(0, 30, allow_nan=False),  # start after T0
+    st.sampled_from([0.0, 0.4, 1.5, 2.5, 9.0, -1.0]),  # length (-1: impossible)
+    st.sampled_from(range(len(SOURCES))),
+    st.sampled_from([1, 6, 17, 58, 47]),
+    st.integers(0, 255),  # TCP flags
+    st.sampled_from([53, 123, 40_000, 443]),  # source port
+    st.integers(1, 50),  # packets
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(record, min_size=1, max_size=40), st.sampled_from(range(len(ALLOW))), st.booleans())
+def test_one_pass_intake_equals_the_columns(
+    rows: list[tuple[float, float, int, int, int, int, int]], allow: int, v4_only: bool
+) -> None:
+    n = len(rows)
+    start = np.array([T0 + r[0] for r in rows])
+    source = [SOURCES[r[2] % (4 if v4_only else 5)] for r in rows]
+    packets = np.array([r[6] for r in rows])
+    table = records(
+        n,
+        start=start,
+        end=start + np.array([r[1] for r in rows]),
+        src=source,
+        proto=np.array([r[3] for r in rows]),
+        tcp_flags=np.array([r[4] for r in rows]),
+        sport=np.array([r[5] for r in rows]),
+        packets=packets,
+        bytes=packets * 100,
+    )
+    allow_list, thresholds = AllowList(ALLOW[allow]), Thresholds()
+    batch, counts = take_in(table, allow_list, thresholds, NOW)
+    expected, expected_counts = taken_in_by_columns(table, allow_list, thresholds, NOW)
+    assert counts == expected_counts
+    for name in (*NEEDED[:2], "src", "dst", *NEEDED[4:], "src_as"):
+        np.testing.assert_array_equal(getattr(batch.flows, name), getattr(expected.flows, name))
+    np.testing.assert_array_equal(batch.classes, classify(expected.flows))
+    assert len(batch.addresses) == len(expected.addresses)
