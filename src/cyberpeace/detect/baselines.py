@@ -20,10 +20,12 @@ SNMP, gets many more answers because it asks many more questions; a reflection v
 nothing, so its flood counts whole.
 
 The caller keeps one ``Baselines`` and hands it every batch in time order; the state (means,
-deviations, seconds learnt, current runs) carries from batch to batch. Work per batch is one
-step per second of the batch, each vectorised over every host and area (a few dozen seconds
-at a time, so memory is bounded by the keys, not by the batch's length); none per record, and
-none per host: a batch's hosts are found among the known ones by one sorted look-up.
+deviations, seconds learnt, current runs) carries from batch to batch. Work per batch is the
+cells of the records of the counted classes only (``Batch.of_classes``: on an ordinary network
+four records in five are established TCP), then one compiled step per second over every host
+and area (``baseline_kernel.py``; a few dozen seconds at a time, so memory is bounded by the
+keys, not by the batch's length); a batch's hosts are found among the known ones by one sorted
+look-up, not one per host.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from cyberpeace.detect.baseline_kernel import step_pass
 from cyberpeace.detect.cells import (
     ALL_CLASSES,
     AMPLIFIER,
     TCP_ACK,
+    Cells,
     DestinationTotals,
     amplifier_marks,
 )
@@ -164,12 +168,13 @@ class Baselines:
         baseline: hosts as such, and safe areas (when ``borders`` are given). Seconds from
         ``until`` on are left for a later batch (a live window's last seconds are still
         filling); None: every second of the batch."""
-        totals = batch.cells.totals(COUNTED)
+        counted = batch.of_classes(COUNTED).cells  # the records of other classes add nothing
+        totals = counted.totals(COUNTED)
         if until is not None:
             settled = totals.second < np.floor(until)
             if not settled.all():
                 totals = totals.where(settled)
-        totals = unsolicited(batch, totals)
+        totals = unsolicited(batch, counted, totals)
         if len(totals.second) == 0:
             return []
         hosts, key_of = np.unique(totals.dst, return_inverse=True)
@@ -269,46 +274,41 @@ class Baselines:
         second, slot, pps = second[keep], slot[keep], pps[keep]
         order = np.argsort(second, kind="stable")
         second, slot, pps = second[order], slot[order], pps[order]
-        keys = len(self)
+        keys, state, settings = len(self), self._state, self.settings
+        held = (
+            state.mean,
+            state.deviation,
+            state.learnt,
+            state.run,
+            state.raised,
+            state.peak,
+            state.peak_at,
+        )
+        steps = (
+            settings.learning_s,
+            settings.alpha,
+            settings.k,
+            settings.floor_pps,
+            settings.ratio,
+            settings.min_duration_s,
+        )
+        fire = np.zeros(keys, dtype=np.bool_)
         found: list[Detection] = []
         for chunk in range(first, last + 1, _STEP_CHUNK_S):
             span = min(_STEP_CHUNK_S, last + 1 - chunk)
             low, high = np.searchsorted(second, [chunk, chunk + span])
             cell = (second[low:high] - chunk) * keys + slot[low:high]
-            grid = np.bincount(cell, pps[low:high], span * keys).reshape(span, keys)
-            for offset in range(span):  # one step per second, vectorised over every key
-                found += self._second(chunk + offset, grid[offset])
+            sums = np.bincount(cell, pps[low:high], span * keys)
+            grid = sums.astype(np.float64, copy=False).reshape(span, keys)
+            row = step_pass(grid, 0, chunk, held, fire, steps)
+            while row < span:  # a handful of detections, not records
+                found += [
+                    self._detection(self._name(int(i)), int(i), chunk + row, float(grid[row, i]))
+                    for i in np.flatnonzero(fire)
+                ]
+                fire[:] = False
+                row = step_pass(grid, row + 1, chunk, held, fire, steps)
         self._last_second = last
-        return found
-
-    def _second(self, moment: int, rate: F64) -> list[Detection]:
-        settings, state = self.settings, self._state
-        ready = state.learnt >= settings.learning_s
-        limit = np.maximum(
-            np.maximum(state.mean + settings.k * state.deviation, settings.ratio * state.mean),
-            settings.floor_pps,
-        )
-        over = ready & (rate > limit)
-        state.run = np.where(over, state.run + 1, 0)
-        rising = over & (rate > state.peak)
-        state.peak_at = np.where(rising, moment, state.peak_at)
-        state.peak = np.where(over, np.maximum(state.peak, rate), 0.0)
-        state.raised &= over
-        fire = over & ~state.raised & (state.run >= settings.min_duration_s)
-        found = [  # a handful of detections, not records
-            self._detection(self._name(int(i)), int(i), moment, float(rate[i]))
-            for i in np.flatnonzero(fire)
-        ]
-        state.raised |= fire
-        learn = ~over
-        diff = rate - state.mean
-        fresh = learn & (state.learnt == 0)
-        state.mean = np.where(
-            fresh, rate, np.where(learn, state.mean + settings.alpha * diff, state.mean)
-        )
-        spread = state.deviation + settings.alpha * (np.abs(diff) - state.deviation)
-        state.deviation = np.where(learn & ~fresh, spread, state.deviation)
-        state.learnt = state.learnt + learn
         return found
 
     def _name(self, key: int) -> str:
@@ -393,10 +393,11 @@ def _names(
     return names
 
 
-def unsolicited(batch: Batch, totals: DestinationTotals) -> DestinationTotals:
+def unsolicited(batch: Batch, cells: Cells, totals: DestinationTotals) -> DestinationTotals:
     """``totals`` less the answers each host asked for: per (second, host), the packets of
-    UDP from amplifier ports towards it, up to the packets it sent to amplifier ports in
-    that second (by the start of the request's record)."""
+    UDP from amplifier ports towards it (read off ``cells``, of the batch or of its classes
+    ``totals`` counts), up to the packets it sent to amplifier ports in that second (by the
+    start of the request's record)."""
     flows = batch.flows
     asks = (flows.protocol == UDP) & (amplifier_marks()[flows.dst_port] != 0)
     if len(totals.second) == 0 or not asks.any():
@@ -412,7 +413,7 @@ def unsolicited(batch: Batch, totals: DestinationTotals) -> DestinationTotals:
     credit = np.where(asked_key[at] == key, asked[at], 0.0)
     if not credit.any():
         return totals
-    answers = batch.cells.totals((AMPLIFIER,))
+    answers = cells.totals((AMPLIFIER,))
     wanted = (answers.second - first) * shift + answers.dst
     found = np.minimum(np.searchsorted(key, wanted), len(key) - 1)
     same = key[found] == wanted

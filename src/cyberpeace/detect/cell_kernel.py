@@ -1,8 +1,8 @@
 """The cells of a batch in one compiled pass over its records (``cells.py`` says what they hold).
 
 The records come sorted by start, so a record adds only to the cells of its first second and
-the one after (the later slices of the few records over three seconds are cut beforehand, with
-``seconds.py``, and sorted by key). The pass keeps two small open-addressing hash tables
+the one after (the later slices of the records over three seconds are cut beforehand, by
+``later_slices_pass``, and grouped by second). The pass keeps two small open-addressing hash tables
 (linear probing; Knuth, TAOCP vol. 3, section 6.4), one for the current second and one for the
 next, keyed by (destination, class): they stay in cache however large the batch. When the
 records move past a second, its cells (with the slices that fall in it) are sorted by key and
@@ -62,6 +62,55 @@ def survey(
                 long_rows[longs] = i
                 longs += 1
     return runs, spills, long_rows[:longs].copy(), busiest
+
+
+@numba.njit(cache=True)
+def later_slices_pass(
+    start: F64,
+    end: F64,
+    dst: I64,
+    kind: U8,
+    packets: NDArray[np.uint64],
+    size: NDArray[np.uint64],
+    long_rows: I64,
+    base: int,
+) -> tuple[I64, F64, F64]:  # pragma: no cover
+    """The third and later one-second slices (key, packets, bytes) of the records
+    ``long_rows`` (ascending, over three seconds or more), grouped by second, seconds
+    ascending, in row order within a second: a counting sort on the second, so no sort of
+    the slices (a busy network's long sessions cut into millions). Each slice's share is its
+    overlap with the second over the record's duration, as ``seconds.cut_into_seconds``
+    reckons it."""
+    n = len(long_rows)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    lowest = np.int64(np.floor(start[long_rows[0]])) + 2  # rows are sorted by start
+    highest = lowest
+    for r in range(n):
+        highest = max(highest, np.int64(np.ceil(end[long_rows[r]])))
+    opens = np.zeros(highest - lowest + 1, dtype=np.int64)
+    for r in range(n):  # slices per second, then where each second's slices open
+        i = long_rows[r]
+        for t in range(np.int64(np.floor(start[i])) + 2, np.int64(np.ceil(end[i]))):
+            opens[t - lowest + 1] += 1
+    for t in range(len(opens) - 1):
+        opens[t + 1] += opens[t]
+    total = opens[-1]
+    out_key = np.empty(total, dtype=np.int64)
+    out_packets, out_bytes = np.empty(total), np.empty(total)
+    for r in range(n):
+        i = long_rows[r]
+        s, e = start[i], end[i]
+        low = (dst[i] << CLASS_BITS) | np.int64(kind[i])
+        p, b = float(packets[i]), float(size[i])
+        for t in range(np.int64(np.floor(s)) + 2, np.int64(np.ceil(e))):
+            at = opens[t - lowest]
+            opens[t - lowest] = at + 1
+            share = max(min(e, t + 1.0) - max(s, float(t)), 0.0) / (e - s)
+            out_key[at] = ((t - base) << SECOND_SHIFT) | low
+            out_packets[at] = p * share
+            out_bytes[at] = b * share
+    return out_key, out_packets, out_bytes
 
 
 @numba.njit(cache=True, inline="always")
@@ -166,10 +215,10 @@ def cell_pass(
     to ``run_*``; return how many of each.
 
     ``slices`` are the key, packets and bytes of the third and later one-second slices of the
-    records over three seconds, sorted by key (each is active in its second and started in
-    none). Each second's table has up to ``2**bits`` slots, at least twice the cells one
-    second can hold. ``out_*`` hold as many cells as there can be: records, their second seconds and
-    slices."""
+    records over three seconds, grouped by second in ascending order (each is active in its
+    second and started in none). Each second's table has up to ``2**bits`` slots, at least
+    twice the cells one second can hold. ``out_*`` hold as many cells as there can be:
+    records, their second seconds and slices."""
     slice_key, slice_packets, slice_bytes = slices
     n = len(start)
     n_slices = len(slice_key)

@@ -25,7 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.amplifiers import amplifiers
-from cyberpeace.detect.cell_kernel import cell_pass, classify_pass, survey, totals_pass
+from cyberpeace.detect.cell_kernel import (
+    cell_pass,
+    classify_pass,
+    later_slices_pass,
+    survey,
+    totals_pass,
+)
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.groups import distinct
 from cyberpeace.detect.hyperloglog import HyperLogLog
@@ -362,19 +368,10 @@ def _table_bits(busiest: int, slice_key: I64) -> int:
 
 def _later_slices(flows: Flows, classes: U8, base: int, long: I64) -> tuple[I64, F64, F64]:
     """The third and later one-second slices (key, packets, bytes) of the records ``long``
-    (over three seconds or more), sorted by key."""
-    if len(long) == 0:
-        nothing = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), nothing, nothing
-    cut = cut_into_seconds(flows.start[long], flows.end[long])
-    row = long[cut.flow]
-    later = cut.second >= np.floor(flows.start[row]).astype(np.int64) + 2
-    row, second, share = row[later], cut.second[later], cut.share[later]
-    low = (flows.dst[row] << _CLASS_BITS) | classes[row].astype(np.int64)
-    key = ((second - base) << _SECOND_SHIFT) | low
-    order = np.argsort(key, kind="stable")
-    packets = (flows.packets[row].astype(np.float64) * share)[order]
-    return key[order], packets, (flows.bytes[row].astype(np.float64) * share)[order]
+    (over three seconds or more), grouped by second (``cell_kernel.later_slices_pass``)."""
+    return later_slices_pass(
+        flows.start, flows.end, flows.dst, classes, flows.packets, flows.bytes, long, base
+    )
 
 
 def _group_index(n: int, opens: NDArray[np.intp]) -> I64:
