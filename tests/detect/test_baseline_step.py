@@ -62,14 +62,18 @@ def test_the_kernel_steps_as_numpy_does() -> None:
     assert len(fired) >= 5  # the bursts fired, so the comparison covers firing
 
     state = fresh_state(keys)
-    fire = np.zeros(keys, dtype=np.bool_)
+    fire = np.full(keys, -1.0)
+    grid = rates.copy()
     got = []
-    row = step_pass(rates, 0, 0, tuple(state), fire, SETTINGS)
+    row = step_pass(grid, 0, 0, tuple(state), fire, SETTINGS)
     while row < seconds:
-        got += [(row, int(i)) for i in np.flatnonzero(fire)]
-        fire[:] = False
-        row = step_pass(rates, row + 1, 0, tuple(state), fire, SETTINGS)
+        at = np.flatnonzero(fire >= 0)
+        got += [(row, int(i)) for i in at]
+        np.testing.assert_array_equal(fire[at], rates[row, at])  # the rate it fired on
+        fire[:] = -1.0
+        row = step_pass(grid, row + 1, 0, tuple(state), fire, SETTINGS)
     assert got == fired
+    assert not grid.any()  # every cell read is cleared for the next span
     for mine, theirs in zip(state, expected, strict=True):
         np.testing.assert_array_equal(mine, theirs)
 
@@ -78,14 +82,14 @@ def test_a_pass_stops_at_the_second_that_fires_with_its_state() -> None:
     rates = np.full((40, 2), 100.0)
     rates[30:, 1] = 10_000.0  # key 1 floods from second 30; fires on its third second
     state = fresh_state(2)
-    fire = np.zeros(2, dtype=np.bool_)
+    fire = np.full(2, -1.0)
     row = step_pass(rates, 0, 1_000, tuple(state), fire, SETTINGS)
     assert row == 32
-    assert fire.tolist() == [False, True]
+    assert fire.tolist() == [-1.0, 10_000.0]
     mean, deviation, learnt, run, raised, peak, peak_at = state
     assert (mean[1], deviation[1], learnt[1], run[1]) == (100.0, 0.0, 30, 3)
     assert (bool(raised[1]), peak[1], peak_at[1]) == (True, 10_000.0, 1_030)
-    fire[:] = False
+    fire[:] = -1.0
     assert step_pass(rates, row + 1, 1_000, tuple(state), fire, SETTINGS) == 40  # raised once
-    assert not fire.any()
+    assert (fire == -1.0).all()
     assert state[3][1] == 10  # the run goes on

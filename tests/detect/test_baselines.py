@@ -208,7 +208,7 @@ def test_hosts_past_the_limit_get_no_baseline_and_are_counted() -> None:
 
 
 def test_a_long_batch_is_stepped_in_chunks_with_the_same_result() -> None:
-    """One batch of 800 s (stepped 64 s at a time) learns and fires as 16 batches of 50 s."""
+    """One batch of 800 s (stepped in chunks of seconds) learns and fires as 16 of 50 s."""
     quiet = noisy(np.full(700, 310.0))
     rates = np.concatenate([quiet, np.full(30, 8_400.0), noisy(np.full(70, 310.0), 2)])
     one, many = Baselines(), Baselines()

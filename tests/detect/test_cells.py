@@ -136,17 +136,3 @@ def test_no_records_no_cells() -> None:
     batch = batch_of(records(0))
     assert len(batch.cells) == 0
     assert len(batch.cells.totals(ALL_CLASSES).second) == 0
-
-
-def test_a_batch_of_some_classes_has_their_cells() -> None:
-    chosen = (AMPLIFIER, SYN_ONLY, ICMP_ANY)
-    part = random_batch(3).of_classes(chosen)
-    whole = random_batch(3)  # the same records, whole
-    assert 0 < len(part) < len(whole)
-    assert set(np.unique(part.classes).tolist()) <= set(chosen)
-    mine, theirs = part.cells.totals(chosen), whole.cells.totals(chosen)
-    np.testing.assert_array_equal(mine.second, theirs.second)
-    np.testing.assert_array_equal(mine.dst, theirs.dst)
-    for name in ("packets", "bytes", "started", "active"):
-        np.testing.assert_allclose(getattr(mine, name), getattr(theirs, name), rtol=1e-12)
-    assert whole.of_classes(chosen) is whole  # its cells are built: they serve as they are

@@ -14,7 +14,12 @@ from cyberpeace.detect.addresses import V6_BASE, Addresses
 from cyberpeace.detect.cell_kernel import _key_order, totals_pass
 from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, Cells, cells_of, distinct_sources
 from cyberpeace.detect.flows import Flows
-from cyberpeace.detect.hash_groups import distinct_per_group, rows_by_value, sums_by_group
+from cyberpeace.detect.hash_groups import (
+    distinct_per_group,
+    numbered,
+    rows_by_value,
+    sums_by_group,
+)
 from cyberpeace.detect.hyperloglog import HyperLogLog, hash64
 from cyberpeace.detect.intake import all_possible, impossible_reasons
 from cyberpeace.detect.intake_kernel import v4_ids
@@ -257,6 +262,18 @@ def test_rows_by_value_equals_a_stable_sort(values: list[int]) -> None:
         sums_by_group(packets, group, len(distinct)),
         np.bincount(group, packets.astype(np.float64), len(distinct)),
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**62 - 1) | st.integers(0, 20), max_size=400))
+def test_numbered_values_are_unique_without_the_sort(values: list[int]) -> None:
+    column = np.array(values, dtype=np.int64)
+    distinct, number = numbered(column)
+    np.testing.assert_array_equal(distinct[number], column)
+    np.testing.assert_array_equal(np.sort(distinct), np.unique(column))
+    if len(column):  # in the order first seen
+        _, first_seen = np.unique(column, return_index=True)
+        np.testing.assert_array_equal(distinct, column[np.sort(first_seen)])
 
 
 def test_rows_by_value_of_many_distinct_values() -> None:

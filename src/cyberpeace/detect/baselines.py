@@ -13,24 +13,24 @@ raised once ``min_duration_s`` consecutive seconds are over, and not again until
 back. Seconds over the baseline do not teach it (an attack must not become the norm). Seconds
 without traffic count as zero. The rate counted leaves out TCP that acknowledges (``COUNTED``):
 established sessions are the host's own doing, and an ACK flood is left to the fixed thresholds.
-For the same reason it leaves out answers the host asked for (``unsolicited``): UDP from an
+For the same reason it leaves out answers the host asked for (``less_pass``): UDP from an
 amplifier port (data/amplifiers.yaml) towards a host, up to as many packets as the host sent to
 such ports in that second. A resolver whose cache is empty after a restart, or a monitor polling
 SNMP, gets many more answers because it asks many more questions; a reflection victim asked
 nothing, so its flood counts whole.
 
 The caller keeps one ``Baselines`` and hands it every batch in time order; the state (means,
-deviations, seconds learnt, current runs) carries from batch to batch. Work per batch is the
-cells of the records of the counted classes only (``Batch.of_classes``: on an ordinary network
-four records in five are established TCP), then one compiled step per second over every host
-and area (``baseline_kernel.py``; a few dozen seconds at a time, so memory is bounded by the
-keys, not by the batch's length); a batch's hosts are found among the known ones by one sorted
-look-up, not one per host.
+deviations, seconds learnt, current runs) carries from batch to batch. Work per batch is two
+compiled passes (``baseline_kernel.py``), a few seconds at a time so that memory is bounded by
+the keys, not by the batch's length: the records of the counted classes (on an ordinary
+network four in five records are established TCP and are not read) towards watched hosts
+(with borders, found per record by the prefix tables before anything else) add their packets
+to a grid of (second, key); then every key steps through each second. A batch's hosts are
+numbered by hashing and found among the known ones by one sorted look-up, not one per host.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,16 +40,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from cyberpeace.detect.baseline_kernel import step_pass
-from cyberpeace.detect.cells import (
-    ALL_CLASSES,
-    AMPLIFIER,
-    TCP_ACK,
-    Cells,
-    DestinationTotals,
-    amplifier_marks,
-)
+from cyberpeace.detect.baseline_kernel import less_pass, rates_pass, step_pass
+from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, TCP_ACK, amplifier_marks, of_classes
 from cyberpeace.detect.detection import Detection
+from cyberpeace.detect.hash_groups import numbered
 from cyberpeace.detect.intake import Batch
 from cyberpeace.detect.quantities import count
 from cyberpeace.mission import NO_MATCH, Borders
@@ -108,7 +102,43 @@ def _extended(values: NDArray[Any], more: int) -> NDArray[Any]:
     return np.concatenate([values, np.zeros(more, dtype=values.dtype)])
 
 
-_STEP_CHUNK_S = 64  # seconds stepped at once: memory is chunk x keys, not batch x keys
+_STEP_CHUNK_S = 8  # seconds stepped at once: memory is chunk x keys, not batch x keys
+
+
+@dataclass(frozen=True)
+class _Asks:
+    """Questions to amplifier ports from hosts with a column of rates: the columns that ask
+    (``column``, their safe area's column ``area`` or -1, and ``column_of``: per column, its
+    index among them or -1), and each question's second (of its start), asker and packets."""
+
+    column_of: NDArray[np.int64]
+    column: NDArray[np.int64]
+    area: NDArray[np.int64]
+    second: NDArray[np.int64]
+    ask: NDArray[np.int64]
+    packets: F64
+
+    @classmethod
+    def none(cls, width: int) -> _Asks:
+        nothing = np.zeros(0, dtype=np.int64)
+        column_of = np.full(width, -1, dtype=np.int64)
+        return cls(column_of, nothing, nothing, nothing, nothing, np.zeros(0))
+
+    @property
+    def count(self) -> int:
+        return len(self.column)
+
+    def answers(self, span: int) -> F64:
+        """A grid for the answers towards the askers in ``span`` seconds."""
+        return np.zeros((span, self.count))
+
+    def asked(self, first: int, span: int) -> F64:
+        """The packets each asker sent in each of the ``span`` seconds from ``first``."""
+        inside = (self.second >= first) & (self.second < first + span)
+        cell = (self.second[inside] - first) * self.count + self.ask[inside]
+        sums = np.bincount(cell, self.packets[inside], span * self.count)
+        asked: F64 = sums.astype(np.float64, copy=False).reshape(span, self.count)
+        return asked
 
 
 class Baselines:
@@ -168,38 +198,124 @@ class Baselines:
         baseline: hosts as such, and safe areas (when ``borders`` are given). Seconds from
         ``until`` on are left for a later batch (a live window's last seconds are still
         filling); None: every second of the batch."""
-        counted = batch.of_classes(COUNTED).cells  # the records of other classes add nothing
-        totals = counted.totals(COUNTED)
-        if until is not None:
-            settled = totals.second < np.floor(until)
-            if not settled.all():
-                totals = totals.where(settled)
-        totals = unsolicited(batch, counted, totals)
-        if len(totals.second) == 0:
+        flows = batch.flows
+        rows = np.flatnonzero(of_classes(batch.classes, COUNTED))
+        if len(rows) == 0:
             return []
-        hosts, key_of = np.unique(totals.dst, return_inverse=True)
+        start, end = flows.start[rows], flows.end[rows]
+        first = int(np.floor(start[0]))  # the batch is sorted by start
+        last = int(np.maximum(np.ceil(end) - 1, np.floor(start)).max())
+        if until is not None:
+            last = min(last, int(np.floor(until)) - 1)
+        if self._last_second is not None:
+            first = max(first, self._last_second + 1)  # seconds already learnt are not again
+        if last < first:
+            return []
+        dst = flows.dst[rows]
+        watched: slice | NDArray[np.int64] = slice(
+            None
+        )  # without borders every host may have a baseline
+        if borders is not None:  # with, those inside: found per record, before any numbering
+            party, area = (
+                batch.addresses.party(borders, dst),
+                batch.addresses.safe_area(borders, dst),
+            )
+            watched = np.flatnonzero((party != NO_MATCH) | (area != NO_MATCH))
+        hosts, host_of = numbered(dst[watched])
+        column, area_column = self._columns(batch, hosts, borders)
+        asks = self._asks(batch, hosts, column, area_column)
+        record_column = np.full(len(rows), -1, dtype=np.int64)
+        record_area = np.full(len(rows), -1, dtype=np.int64)
+        record_column[watched], record_area[watched] = column[host_of], area_column[host_of]
+        answer = batch.classes[rows] == AMPLIFIER
+        packets = flows.packets[rows]
+        long = np.flatnonzero(end > np.floor(start) + 2)  # over three seconds or more
+        long_first = np.floor(start[long])
+        long_stop = np.maximum(np.ceil(end[long]), long_first + 1)
+        width = max(int(column.max(initial=-1)) + 1, len(self))
+        grid = np.zeros((min(_STEP_CHUNK_S, last + 1 - first), width))
+        fire = np.full(len(self), -1.0)
+        found: list[Detection] = []
+        for chunk in range(first, last + 1, _STEP_CHUNK_S):
+            span = min(_STEP_CHUNK_S, last + 1 - chunk)
+            rates = grid[:span]
+            low, high = np.searchsorted(start, [chunk - 1, chunk + span])
+            overlapping = (long_first < chunk + span) & (long_stop > chunk)
+            answers = asks.answers(span)
+            rates_pass(
+                start,
+                end,
+                packets,
+                (record_column, record_area, answer, asks.column_of),
+                (int(low), int(high), long[overlapping]),
+                chunk,
+                rates,
+                answers,
+            )
+            if asks.count:
+                asked = asks.asked(chunk, span)
+                less_pass(rates, answers, asked, asks.column, asks.area)
+            found += self._stepped(rates, chunk, fire)
+            rates[:, len(self) :] = 0.0  # the spare columns: read by no step
+        self._last_second = last
+        return found
+
+    def _columns(
+        self, batch: Batch, hosts: NDArray[np.int64], borders: Borders | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """For each of ``hosts``, the column of its rates (its key; -1: none) and that of its
+        safe area (-1: none), new keys added. A host of a safe area without a key (past
+        ``max_hosts``) still counts towards its area: it gets a spare column after the keys,
+        which no step reads."""
         party = area = None
         if borders is not None:
             party = batch.addresses.party(borders, hosts)
             area = batch.addresses.safe_area(borders, hosts)
-        slot = self._host_keys(batch, hosts, borders, party, area)[key_of]
-        watched = slot >= 0
-        seconds, rows, values = [totals.second[watched]], [slot[watched]], [totals.packets[watched]]
-        if borders is not None and area is not None:
-            area_of = area[key_of]
-            inside = area_of != NO_MATCH
-            area_slot = np.full(len(borders.safe_area_ids), -1, dtype=np.int64)
-            for a in np.unique(area_of[inside]).tolist():  # one per safe area hit
-                area_slot[a] = self._area_key(borders.safe_area_ids[a])
-            seconds.append(totals.second[inside])
-            rows.append(area_slot[area_of[inside]])
-            values.append(totals.packets[inside])
-        every = (int(totals.second.min()), int(totals.second.max()))  # quiet keys learn too
-        return self._step(
-            np.concatenate(seconds),
-            np.concatenate(rows).astype(np.int64),
-            np.concatenate(values),
-            every,
+        column = self._host_keys(batch, hosts, borders, party, area)
+        area_column = np.full(len(hosts), -1, dtype=np.int64)
+        if borders is None or area is None:
+            return column, area_column
+        inside = area != NO_MATCH
+        area_key = np.full(len(borders.safe_area_ids), -1, dtype=np.int64)
+        for a in np.unique(area[inside]).tolist():  # one per safe area hit
+            area_key[a] = self._area_key(borders.safe_area_ids[a])
+        area_column[inside] = area_key[area[inside]]
+        spare = inside & (column < 0)
+        column[spare] = len(self) + np.arange(int(spare.sum()))
+        return column, area_column
+
+    def _asks(
+        self,
+        batch: Batch,
+        hosts: NDArray[np.int64],
+        column: NDArray[np.int64],
+        area_column: NDArray[np.int64],
+    ) -> _Asks:
+        """The questions the batch's hosts with a column sent to amplifier ports."""
+        flows = batch.flows
+        udp = np.flatnonzero(flows.protocol == UDP)
+        asks = udp[amplifier_marks()[flows.dst_port[udp]] != 0]
+        held = np.flatnonzero(column >= 0)
+        width = max(int(column.max(initial=-1)) + 1, len(self))
+        if len(asks) == 0 or len(held) == 0:
+            return _Asks.none(width)
+        order = np.argsort(hosts[held])
+        ids, holder = hosts[held][order], held[order]
+        at = np.minimum(np.searchsorted(ids, flows.src[asks]), len(ids) - 1)
+        mine = ids[at] == flows.src[asks]
+        asker, asks = holder[at[mine]], asks[mine]
+        asking = np.unique(column[asker])
+        column_of = np.full(width, -1, dtype=np.int64)
+        column_of[asking] = np.arange(len(asking))
+        area_of = np.full(width, -1, dtype=np.int64)
+        area_of[column[held]] = area_column[held]
+        return _Asks(
+            column_of=column_of,
+            column=asking,
+            area=area_of[asking],
+            second=np.floor(flows.start[asks]).astype(np.int64),
+            ask=column_of[column[asker]],
+            packets=flows.packets[asks].astype(np.float64),
         )
 
     def _host_keys(
@@ -256,25 +372,10 @@ class Baselines:
         self._party = np.concatenate([self._party, parties])
         self._area_of = np.concatenate([self._area_of, areas])
 
-    def _step(
-        self,
-        second: NDArray[np.int64],
-        slot: NDArray[np.int64],
-        pps: F64,
-        seconds: tuple[int, int],
-    ) -> list[Detection]:
-        """Step every key through the ``seconds`` (first, last) of a batch, given the packets/s
-        of the keys that had traffic in them."""
-        first, last = seconds
-        if self._last_second is not None:
-            first = max(first, self._last_second + 1)  # seconds already learnt are not again
-        if last < first:
-            return []
-        keep = second >= first
-        second, slot, pps = second[keep], slot[keep], pps[keep]
-        order = np.argsort(second, kind="stable")
-        second, slot, pps = second[order], slot[order], pps[order]
-        keys, state, settings = len(self), self._state, self.settings
+    def _stepped(self, rates: F64, moment: int, fire: F64) -> list[Detection]:
+        """Step every key through the ``rates`` of the seconds from ``moment`` (clearing
+        them), describing each key that fires; ``fire`` is scratch, -1 for every key."""
+        state, settings = self._state, self.settings
         held = (
             state.mean,
             state.deviation,
@@ -292,23 +393,16 @@ class Baselines:
             settings.ratio,
             settings.min_duration_s,
         )
-        fire = np.zeros(keys, dtype=np.bool_)
         found: list[Detection] = []
-        for chunk in range(first, last + 1, _STEP_CHUNK_S):
-            span = min(_STEP_CHUNK_S, last + 1 - chunk)
-            low, high = np.searchsorted(second, [chunk, chunk + span])
-            cell = (second[low:high] - chunk) * keys + slot[low:high]
-            sums = np.bincount(cell, pps[low:high], span * keys)
-            grid = sums.astype(np.float64, copy=False).reshape(span, keys)
-            row = step_pass(grid, 0, chunk, held, fire, steps)
-            while row < span:  # a handful of detections, not records
-                found += [
-                    self._detection(self._name(int(i)), int(i), chunk + row, float(grid[row, i]))
-                    for i in np.flatnonzero(fire)
-                ]
-                fire[:] = False
-                row = step_pass(grid, row + 1, chunk, held, fire, steps)
-        self._last_second = last
+        row = step_pass(rates, 0, moment, held, fire, steps)
+        while row < len(rates):  # a handful of detections, not records
+            fired = np.flatnonzero(fire >= 0)
+            found += [
+                self._detection(self._name(int(i)), int(i), moment + row, float(fire[i]))
+                for i in fired
+            ]
+            fire[fired] = -1.0
+            row = step_pass(rates, row + 1, moment, held, fire, steps)
         return found
 
     def _name(self, key: int) -> str:
@@ -391,33 +485,3 @@ def _names(
     inside = picked != NO_MATCH
     names[inside] = ids[picked[inside]]
     return names
-
-
-def unsolicited(batch: Batch, cells: Cells, totals: DestinationTotals) -> DestinationTotals:
-    """``totals`` less the answers each host asked for: per (second, host), the packets of
-    UDP from amplifier ports towards it (read off ``cells``, of the batch or of its classes
-    ``totals`` counts), up to the packets it sent to amplifier ports in that second (by the
-    start of the request's record)."""
-    flows = batch.flows
-    asks = (flows.protocol == UDP) & (amplifier_marks()[flows.dst_port] != 0)
-    if len(totals.second) == 0 or not asks.any():
-        return totals
-    second = np.floor(flows.start[asks]).astype(np.int64)
-    host, sent = flows.src[asks], flows.packets[asks].astype(np.float64)
-    first = min(int(second.min()), int(totals.second.min()))
-    shift = 1 << 34  # address ids are below 2**33 (addresses.py)
-    asked_key, where = np.unique((second - first) * shift + host, return_inverse=True)
-    asked = np.bincount(where, sent, len(asked_key))
-    key = (totals.second - first) * shift + totals.dst  # ascending: totals are in key order
-    at = np.minimum(np.searchsorted(asked_key, key), len(asked_key) - 1)
-    credit = np.where(asked_key[at] == key, asked[at], 0.0)
-    if not credit.any():
-        return totals
-    answers = cells.totals((AMPLIFIER,))
-    wanted = (answers.second - first) * shift + answers.dst
-    found = np.minimum(np.searchsorted(key, wanted), len(key) - 1)
-    same = key[found] == wanted
-    got = np.zeros(len(key))
-    got[found[same]] = answers.packets[same]
-    less = np.minimum(credit, got)
-    return dataclasses.replace(totals, packets=totals.packets - less)

@@ -9,7 +9,8 @@ looks only at the file of the kernel it caches: after editing a helper that kern
 files inline (``_slot`` here, ``hyperloglog_kernel.counted``), delete ``__pycache__/*.nb[ci]``
 in ``detect/``, or the old machine code keeps running.
 
-``distinct_per_group`` counts the distinct values within each group; ``rows_by_value`` groups
+``numbered`` numbers the distinct values in the order first seen (``np.unique`` without the
+sort); ``distinct_per_group`` counts the distinct values within each group; ``rows_by_value`` groups
 rows on equal values (ascending), keeping row order within each group, as a stable sort would.
 Values are non-negative integers below 2**62 (address ids, packed pairs).
 """
@@ -119,7 +120,9 @@ def _numbered(
 
 
 @numba.njit(cache=True)
-def _rows_by_value(values: I64) -> tuple[I64, I64, I64, I64]:  # pragma: no cover
+def _numbered_all(values: I64) -> tuple[I64, I64]:  # pragma: no cover
+    """The distinct values in the order first seen, and the number (index into them) of each
+    row; the table doubles whenever it is half full."""
     n = len(values)
     seen = np.empty(n, dtype=np.int64)
     row_id = np.empty(n, dtype=np.int64)
@@ -137,7 +140,23 @@ def _rows_by_value(values: I64) -> tuple[I64, I64, I64, I64]:  # pragma: no cove
             table[2 * at] = seen[j]
             table[2 * at + 1] = j
         i, k = _numbered(values, i, table, bits, seen, row_id, k)
-    distinct = seen[:k]
+    return seen[:k], row_id
+
+
+def numbered(values: NDArray[np.integer]) -> tuple[I64, I64]:
+    """The distinct ``values`` in the order first seen, and the index into them of each row:
+    ``np.unique(values, return_inverse=True)`` without its sort, the distinct ones unsorted."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    distinct, number = _numbered_all(np.ascontiguousarray(values, dtype=np.int64))
+    return distinct.copy(), number
+
+
+@numba.njit(cache=True)
+def _rows_by_value(values: I64) -> tuple[I64, I64, I64, I64]:  # pragma: no cover
+    n = len(values)
+    distinct, row_id = _numbered_all(values)
+    k = len(distinct)
     ranked = np.argsort(distinct)
     rank = np.empty(k, dtype=np.int64)
     for r in range(k):

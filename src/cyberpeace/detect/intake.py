@@ -83,7 +83,6 @@ class Batch:
         self._runs: dict[int, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]]] = {}
         self._gathered: dict[tuple[int, float, float], Gathered] = {}
         self._loud: dict[Floors, Batch | None] = {}
-        self._parts: dict[tuple[int, ...], Batch | None] = {}
 
     def __len__(self) -> int:
         return len(self.flows)
@@ -119,21 +118,6 @@ class Batch:
             screened = None if rows is None else RowView(self.flows, rows)
             self._loud[floors] = None if screened is None else Batch(screened, self.classes[rows])
         part = self._loud[floors]
-        return self if part is None else part
-
-    def of_classes(self, classes: tuple[int, ...]) -> Batch:
-        """The records of traffic ``classes`` as a batch of their own. A record adds to the
-        cells of its own class only, so that batch's cells are this one's cells of
-        ``classes``: this batch itself is returned when its cells are built already."""
-        if "cells" in self.__dict__:
-            return self
-        if classes not in self._parts:  # None: the whole batch (no cycle to self)
-            rows = np.flatnonzero(of_classes(self.classes, classes))
-            whole = len(rows) == len(self)
-            self._parts[classes] = (
-                None if whole else Batch(RowView(self.flows, rows), self.classes[rows])
-            )
-        part = self._parts[classes]
         return self if part is None else part
 
     @cached_property
