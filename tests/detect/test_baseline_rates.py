@@ -103,3 +103,13 @@ def test_the_rates_learnt_are_those_of_the_cells(seed: int, borders: Borders) ->
         mean, deviation, seconds = learnt.baseline(key)
         assert seconds == len(rates)
         assert (mean, deviation) == pytest.approx(ewma(rates), rel=1e-9, abs=1e-9), key
+
+
+def test_a_batch_towards_no_watched_host_learns_nothing(borders: Borders) -> None:
+    learnt = Baselines()
+    outside = batch_of(records(5, start=T0 + np.arange(5), dst=OUTSIDE, packets=900))
+    assert learnt.observe(outside, borders) == []
+    assert len(learnt) == 0
+    inside = batch_of(records(5, start=T0 + 10 + np.arange(5), dst=HOSTS[0], packets=900))
+    assert learnt.observe(inside, borders) == []
+    assert learnt.baseline(f"host {HOSTS[0]}")[:2] == (900.0, 0.0)

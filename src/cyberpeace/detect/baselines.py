@@ -212,14 +212,12 @@ class Baselines:
         if last < first:
             return []
         dst = flows.dst[rows]
-        watched: slice | NDArray[np.int64] = slice(
-            None
-        )  # without borders every host may have a baseline
-        if borders is not None:  # with, those inside: found per record, before any numbering
-            party, area = (
-                batch.addresses.party(borders, dst),
-                batch.addresses.safe_area(borders, dst),
-            )
+        # Without borders every host may have a baseline; with, those inside, found per record
+        # before any numbering (the internet's clients cost a look-up, not a hash entry).
+        watched: slice | NDArray[np.int64] = slice(None)
+        if borders is not None:
+            party = batch.addresses.party(borders, dst)
+            area = batch.addresses.safe_area(borders, dst)
             watched = np.flatnonzero((party != NO_MATCH) | (area != NO_MATCH))
         hosts, host_of = numbered(dst[watched])
         column, area_column = self._columns(batch, hosts, borders)
