@@ -15,7 +15,10 @@ left out of the cells, and the flood detectors see the rest, every record of eve
 destination, so their detections and the figures in them are those of the whole batch.
 
 The buckets (Fibonacci hashing of the destination id) are sized to the batch: about one for
-every eight to sixteen records a second. The sums are kept for as many seconds as the longest
+every 32 to 64 records a second. Each record adds to one second's row of the ring at a bucket
+of its own, so the row (24 bytes a bucket) is best kept in the first-level cache: on 17,000
+records a second of ordinary traffic, 1,024 buckets screen in two thirds of the time 4,096 take,
+and leave 2.6% of the records instead of 1.4%, which the cells then sum at little cost. The sums are kept for as many seconds as the longest
 record spans, a ring that moves on with the records (sorted by start), at most 2**20 (second,
 bucket) sums (20 MiB; records an hour long leave 256 buckets). Screening does not pay when
 most records are towards loud buckets (a batch that is mostly attack): the pass stops as soon
@@ -74,7 +77,7 @@ def loud_rows(flows: Flows, floors: Floors) -> NDArray[np.int64] | None:
     seconds = math.ceil(float(flows.start[-1]) - float(flows.start[0])) + 1
     bits = min(
         _MOST_SUMS.bit_length() - 1 - ring_bits,
-        max((n // seconds).bit_length() - 3, _FEWEST_BITS),
+        max((n // seconds).bit_length() - 5, _FEWEST_BITS),
         _MOST_BITS,
     )
     if bits < _FEWEST_BITS:

@@ -54,7 +54,8 @@ def screen_pass(
 
     The difference rows are a ring of 2**``ring_bits`` seconds: once the records move past a
     second, nothing more falls in it, so it is summed into the running totals, checked and
-    cleared for a later second."""
+    cleared for a later second. The records towards each bucket are counted there too, from
+    the records each second started, so the loop over records touches the ring alone."""
     width, rows = 1 << bits, 1 << ring_bits
     wrap = rows - 1
     # Per (second, bucket): the rise of packets/s and bytes/s, and the records started; side
@@ -62,8 +63,8 @@ def screen_pass(
     rise = np.zeros((rows, width, 3))
     held_packets, held_bytes = np.zeros(width), np.zeros(width)
     loud = np.zeros(width, dtype=np.bool_)
-    seen = np.zeros(width, dtype=np.int64)  # records so far towards each bucket
-    loud_records = 0
+    seen = np.zeros(width)  # records started towards each bucket in the seconds summed
+    loud_records = 0.0
     base = np.floor(start[0]) if len(start) else 0.0
     done = 0  # the seconds before this one (from base) are summed and checked
     for i in range(len(start) + 1):
@@ -74,12 +75,16 @@ def screen_pass(
             for second in range(done, min(first, done + rows)):
                 r = second & wrap
                 for at in range(width):
+                    started = rise[r, at, 2]
                     held_packets[at] += rise[r, at, 0]
                     held_bytes[at] += rise[r, at, 1]
-                    if not loud[at] and (
+                    seen[at] += started
+                    if loud[at]:
+                        loud_records += started
+                    elif (
                         held_packets[at] >= floors[0]
                         or held_bytes[at] >= floors[1]
-                        or rise[r, at, 2] >= floors[2]
+                        or started >= floors[2]
                     ):
                         loud[at] = True
                         loud_records += seen[at]
@@ -102,9 +107,6 @@ def screen_pass(
         rise[here, bucket, 2] += 1.0
         rise[after, bucket, 0] -= p
         rise[after, bucket, 1] -= b
-        seen[bucket] += 1
-        if loud[bucket]:
-            loud_records += 1
     return loud, loud_records <= most
 
 
