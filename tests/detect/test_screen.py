@@ -118,6 +118,21 @@ def test_mostly_attack_is_not_screened() -> None:
     assert batch.loud(Floors(2_000, 1e8, 1_000)) is batch
 
 
+def test_a_batch_that_opens_with_an_attack_is_not_screened() -> None:
+    # A fifth of the records are a flood, all in the batch's first ten seconds: the screen
+    # stops an eighth of the way in. The same records with the flood last are screened.
+    rng = np.random.default_rng(7)
+    quiet = background(rng, 40_000, span_s=60.0)
+    floors = Floors(2_000, 1e8, 1_000)
+    opening = taken(join(flood(0xC6120005, T0 - 10.0, 10, 1_000), quiet))
+    assert loud_rows(opening.flows, floors) is None
+    closing = taken(join(quiet, flood(0xC6120005, T0 + 61.0, 10, 1_000)))
+    rows = loud_rows(closing.flows, floors)
+    assert rows is not None
+    assert 0xC6120005 in set(closing.flows.dst[rows].tolist())
+    assert len(rows) < len(closing) // 2
+
+
 def test_records_years_apart_are_screened_second_by_second() -> None:
     # The sums move on with the records: thirty years between two of them cost nothing.
     rng = np.random.default_rng(8)

@@ -46,11 +46,15 @@ def screen_pass(
     bits: int,
     floors: F64,
     most: int,
+    early: int,
+    early_share: float,
 ) -> tuple[NDArray[np.bool_], bool]:  # pragma: no cover
     """Which buckets (``bits`` of Fibonacci hashing of the destination) reach, in some second,
     one of ``floors`` (packets, bytes and records started per second), for records sorted by
     start that span fewer than 2**``ring_bits`` - 2 seconds each; and False as soon as the
-    records towards loud buckets are more than ``most`` (the buckets then found so far).
+    records towards loud buckets are more than ``most`` (the buckets then found so far), or
+    more than ``early_share`` of the records read once ``early`` have been read: a batch that
+    is mostly attack from its start is told within its first records.
 
     The difference rows are a ring of 2**``ring_bits`` seconds: once the records move past a
     second, nothing more falls in it, so it is summed into the running totals, checked and
@@ -89,7 +93,7 @@ def screen_pass(
                         loud[at] = True
                         loud_records += seen[at]
                 rise[r] = 0.0
-            if loud_records > most:
+            if loud_records > most or (i >= early and loud_records > early_share * i):
                 return loud, False
             done = first
         if i == len(start):
