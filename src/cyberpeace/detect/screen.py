@@ -20,7 +20,7 @@ its own, so the row (24 bytes a bucket) is best kept in the first-level cache: o
 a second of ordinary traffic, 1,024 buckets screen in two thirds of the time 4,096 take, and
 leave 2.6% of the records instead of 1.4%, which the cells then sum at little cost. The sums are
 kept for as many seconds as the longest record spans, a ring that moves on with the records
-(sorted by start), at most 2**20 (second, bucket) sums (20 MiB; records an hour long leave 256
+(sorted by start), at most 2**20 (second, bucket) sums (24 MiB; records an hour long leave 256
 buckets). Screening does not pay when most records are towards loud buckets (a batch that is
 mostly attack): the pass stops as soon as it sees so, ``loud_rows`` says so, and the detectors
 take the whole batch. It also stops when, an eighth of the batch in, more than nine in ten of
