@@ -172,7 +172,9 @@ def test_a_long_attack_is_one_detection_updated_and_one_incident(
         replay(running, trace, pace=0.15)
     counters = running.detector.counters()  # closed: its last update told
 
-    assert counters.batches >= 6  # the attack arrived over many batches
+    # The attack arrived over several batches (about six; fewer when a loaded machine lets
+    # the collector take more datagrams at once, as a fresh-clone CI run once showed: 5).
+    assert counters.batches >= 3
     assert counters.new == 1
     assert counters.updates >= 2
     [row] = reflections(store)
