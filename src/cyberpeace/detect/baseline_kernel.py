@@ -1,22 +1,31 @@
 """The baselines' compiled passes (``baselines.py`` says what they count and when a key is
-over its baseline): the rates of a span of seconds as a grid of (second, key), and the step of
-every key's state through that grid.
+over its baseline): the rates of a span of seconds as a grid of (key, second), and the step of
+the keys' states through that grid.
 
 ``rates_pass`` adds each record's packets to the seconds it overlaps, spread evenly over its
 duration as the cells spread them (``cells.py``), in the column of its host and in that of its
-safe area; the answers towards hosts that asked questions go to a grid of their own, so that
-``less_pass`` can take off each host's and area's rate as many answers as the host asked for.
+safe area, and lists the keys it touched; the answers towards hosts that asked questions go to
+a grid of their own, so that ``less_pass`` can take off each host's and area's rate as many
+answers as the host asked for.
 
-``step_pass`` updates every key's state in place. A step vectorised with numpy makes a dozen
-temporaries the size of the keys for each second; with 100,000 hosts and ten minutes of records
-that was most of the baselines' work. Here each key's numbers are read and written once per
-second, and the grid's cell is cleared once read, so the grid serves the next span unfilled.
-The pass stops after the first second in which some key fires, its rate kept in ``fire``, so
-the caller can describe it while its state is that of the second it fired in (a firing key is
-over its baseline: its mean and deviation did not learn from that second), then resume.
+``step_pass`` updates the keys' states in place. Most keys of a busy network see nothing in
+most seconds (on the benchmark's ordinary traffic, 96 in 100 of the (second, host) rates are
+zero), and a quiet second cannot be over a baseline: it only decays the mean and the deviation.
+So the seconds are taken a span at a time (eight), and only the keys with traffic in the span
+are stepped, through each of its seconds (a branch per second to skip the quiet ones would
+mispredict, and cost more than the step). Each key remembers the first second it has not
+been stepped through (``since``); when it next has traffic, or when the batch ends
+(``caught_up_pass``), the spans it sat out are taken at once in closed form: with
+``q = 1 - alpha``, ``k`` seconds of zero rate give ``mean_k = q**k * mean`` and, the mean being
+non-negative, ``deviation_k = q**k * deviation + alpha * k * q**(k - 1) * mean``. Work is then
+proportional to the keys with traffic in each span, not to all keys times seconds. The closed
+form rounds differently from the step repeated, by a few units in the last place.
 
-Compiled by numba with ``cache=True`` (see ``hash_groups.py``). Without fast-math, each
-operation rounds as numpy's does, so the state is the one the vectorised step gives.
+The pass stops after the first second in which a key fires, its rate kept in ``fire``, so the
+caller can describe it while its state is that of the second it fired in (a firing key is over
+its baseline: its mean and deviation did not learn from that second), then resume.
+
+Compiled by numba with ``cache=True`` (see ``hash_groups.py``).
 """
 
 from __future__ import annotations
@@ -37,20 +46,27 @@ def rates_pass(
     packets: NDArray[np.uint64],
     where: tuple[I64, I64, B, I64],
     rows: tuple[int, int, I64],
-    first: int,
+    seconds: tuple[int, int],
     grid: F64,
     answers: F64,
-) -> None:  # pragma: no cover
+    touched: tuple[I64, I64],
+) -> int:  # pragma: no cover
     """Add the packets of records (sorted by start) to the seconds of ``grid`` they overlap
-    (its rows are the seconds from ``first``). ``where`` says, per record, the column of its
-    host (-1: none, the record is skipped) and of its safe area (-1: none), whether it is an
-    answer, and per column its column in ``answers`` (-1: the host asks nothing): an answer
-    towards a host that asks is added there as well. ``rows`` are the records from ``low`` to
-    ``high`` that last under three seconds and ``long``, the longer ones that matter."""
+    (one row per key; its first ``span`` columns are the seconds from ``first``, as
+    ``seconds`` gives them). ``where`` says, per record, the column of its host (-1: none, the
+    record is skipped) and of its safe area (-1: none), whether it is an answer, and per host
+    column its column in ``answers`` (-1: the host asks nothing): an answer towards a host
+    that asks is added there as well. ``rows`` are the records from ``low`` to ``high`` that
+    last under three seconds and ``long``, the longer ones that matter. The keys added to
+    are listed in ``touched`` (``mark``, ``listed``), once each and in ascending order (their
+    ``mark`` set to ``first``); returns how many."""
     column, area_column, answer, asking = where
     low, high, long = rows
+    first, span = seconds
+    mark, listed = touched
+    count = 0
     short = high - low
-    after = first + grid.shape[0]
+    after = first + span
     for r in range(short + len(long)):  # one loop body: an inlined helper compiles slower
         if r < short:
             i = low + r
@@ -64,73 +80,127 @@ def rates_pass(
         s, e = start[i], end[i]
         opens = int(np.floor(s))
         stops = max(int(np.ceil(e)), opens + 1)  # the second after the last it overlaps
+        if opens >= after or stops <= first:
+            continue
         p, duration = float(packets[i]), e - s
         area = area_column[i]
         ask = asking[col] if answer[i] else -1
+        mark[col] = first
+        if area >= 0:
+            mark[area] = first
         for t in range(max(opens, first), min(stops, after)):
             share = (min(e, t + 1.0) - max(s, float(t))) / duration if duration > 0 else 1.0
             added = p * share
-            grid[t - first, col] += added
+            grid[col, t - first] += added
             if area >= 0:
-                grid[t - first, area] += added
+                grid[area, t - first] += added
             if ask >= 0:
                 answers[t - first, ask] += added
+    for col in range(len(mark)):  # in key order: the steps then read the state in order
+        if mark[col] == first:
+            listed[count] = col
+            count += 1
+    return count
 
 
 @numba.njit(cache=True)
 def less_pass(
     grid: F64, answers: F64, asked: F64, ask_column: I64, ask_area: I64
 ) -> None:  # pragma: no cover
-    """Take off each asking host's column (``ask_column``) and its safe area's (``ask_area``,
-    or -1) the answers it asked for: per second, the least of its ``answers`` and the packets
-    it ``asked`` with."""
-    for row in range(answers.shape[0]):
+    """Take off each asking host's row of ``grid`` (``ask_column``) and its safe area's
+    (``ask_area``, or -1) the answers it asked for: per second, the least of its ``answers``
+    and the packets it ``asked`` with."""
+    for t in range(answers.shape[0]):
         for j in range(answers.shape[1]):
-            less = min(answers[row, j], asked[row, j])
+            less = min(answers[t, j], asked[t, j])
             if less > 0:
-                grid[row, ask_column[j]] -= less
+                grid[ask_column[j], t] -= less
                 if ask_area[j] >= 0:
-                    grid[row, ask_area[j]] -= less
+                    grid[ask_area[j], t] -= less
+
+
+@numba.njit(cache=True, inline="always")
+def _power(powers: F64, q: float, k: int) -> float:  # pragma: no cover
+    """``q**k`` from the table ``powers`` (``q**0`` on), or computed past its end."""
+    return powers[k] if k < len(powers) else q**k
+
+
+@numba.njit(cache=True, inline="always")
+def _quiet(
+    i: int,
+    k: int,
+    state: tuple[F64, F64, I64, I64, B, F64, I64],
+    alpha: float,
+    powers: F64,
+) -> None:  # pragma: no cover
+    """Step key ``i`` through ``k`` seconds without traffic at once (the closed form above)."""
+    mean, deviation, learnt, run, raised, peak, _ = state
+    if k <= 0:
+        return
+    if learnt[i] > 0:
+        q = 1.0 - alpha
+        m = mean[i]
+        mean[i] = m * _power(powers, q, k)
+        deviation[i] = (
+            _power(powers, q, k) * deviation[i] + alpha * k * _power(powers, q, k - 1) * m
+        )
+    else:  # a key's first second sets its mean to the rate: zero, and it stays zero
+        mean[i] = 0.0
+    learnt[i] += k
+    run[i] = 0
+    peak[i] = 0.0
+    raised[i] = False
 
 
 @numba.njit(cache=True)
 def step_pass(
     grid: F64,
+    touched: I64,
     begin: int,
-    first_moment: int,
+    seconds: tuple[int, int],
     state: tuple[F64, F64, I64, I64, B, F64, I64],
+    since: I64,
     fire: F64,
     settings: tuple[int, float, float, float, float, int],
+    powers: F64,
 ) -> int:  # pragma: no cover
-    """Step every key (the first ``len(mean)`` columns of ``grid``) through the rows of
-    ``grid`` (one per second, from ``first_moment``) from row ``begin`` on, clearing each cell
-    read. ``state`` is (mean, deviation, learnt, run, raised, peak, peak_at) and ``settings``
-    (learning_s, alpha, k, floor_pps, ratio, min_duration_s). Returns the row of the first
-    second in which some key fired, each firing key's rate set in ``fire`` (the others are
-    left as they are), or the number of rows when none did."""
+    """Step each of the ``touched`` keys through its row of ``grid`` (its first ``span``
+    columns are the seconds from ``first``: ``seconds``), clearing each cell read, its quiet
+    seconds since ``since`` (the key's first second not yet stepped) in closed form; from
+    position ``begin`` on (a position is the key's place in ``touched`` times ``span`` plus the
+    column). Keys past the state's (spare rows, read by no step) are only cleared. ``state`` is
+    (mean, deviation, learnt, run, raised, peak, peak_at), ``settings`` (learning_s, alpha, k,
+    floor_pps, ratio, min_duration_s) and ``powers`` the table of ``(1 - alpha)**k``. Returns
+    the position of the first second in which a key fired, its rate set in ``fire[0]``, or
+    ``len(touched) * span`` when none did."""
     mean, deviation, learnt, run, raised, peak, peak_at = state
     learning_s, alpha, k, floor, ratio, min_duration = settings
-    seconds, keys = grid.shape[0], len(mean)
-    for row in range(begin, seconds):
-        moment = first_moment + row
-        fired = False
-        for i in range(keys):
-            rate = grid[row, i]
-            grid[row, i] = 0.0
+    first, span = seconds
+    keys = len(mean)
+    opening, column = begin // span, begin % span  # divided once: not per key
+    for place in range(opening, len(touched)):
+        i = touched[place]
+        if place > opening:
+            column = 0
+        if i >= keys:
+            grid[i, column:span] = 0.0
+            continue
+        _quiet(i, first + column - since[i], state, alpha, powers)  # the quiet seconds before
+        for t in range(column, span):  # its row in full: a branch per cell would mispredict
+            rate = grid[i, t]
+            grid[i, t] = 0.0
+            moment = first + t
+            since[i] = moment + 1
             m = mean[i]
-            over = False
-            if learnt[i] >= learning_s:
-                limit = max(max(m + k * deviation[i], ratio * m), floor)
-                over = rate > limit
-            if over:  # an over second rises, may fire, and teaches nothing
-                run[i] += 1
+            if learnt[i] >= learning_s and rate > max(max(m + k * deviation[i], ratio * m), floor):
+                run[i] += 1  # an over second rises, may fire, and teaches nothing
                 if rate > peak[i]:
                     peak[i] = rate
                     peak_at[i] = moment
                 if not raised[i] and run[i] >= min_duration:
                     raised[i] = True
-                    fire[i] = rate
-                    fired = True
+                    fire[0] = rate
+                    return place * span + t
                 continue
             run[i] = 0
             peak[i] = 0.0
@@ -142,6 +212,19 @@ def step_pass(
                 mean[i] = m + alpha * diff
                 deviation[i] = deviation[i] + alpha * (abs(diff) - deviation[i])
             learnt[i] += 1
-        if fired:
-            return row
-    return int(seconds)
+    return len(touched) * span
+
+
+@numba.njit(cache=True)
+def caught_up_pass(
+    state: tuple[F64, F64, I64, I64, B, F64, I64],
+    since: I64,
+    until: int,
+    alpha: float,
+    powers: F64,
+) -> None:  # pragma: no cover
+    """Step every key through its quiet seconds from ``since`` to ``until`` (the first second
+    after the batch), so that the state is every key's at the batch's end."""
+    for i in range(len(since)):
+        _quiet(i, until - since[i], state, alpha, powers)
+        since[i] = until

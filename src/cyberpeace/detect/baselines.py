@@ -25,8 +25,10 @@ compiled passes (``baseline_kernel.py``), a few seconds at a time so that memory
 the keys, not by the batch's length: the records of the counted classes (on an ordinary
 network four in five records are established TCP and are not read) towards watched hosts
 (with borders, found per record by the prefix tables before anything else) add their packets
-to a grid of (second, key); then every key steps through each second. A batch's hosts are
-numbered by hashing and found among the known ones by one sorted look-up, not one per host.
+to a grid of (key, second); then every key with traffic in the span steps through its
+seconds, and the others' quiet seconds are taken at once when they next have traffic or the
+batch ends. A batch's hosts are numbered by hashing and found among the known ones by one
+sorted look-up, not one per host.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from cyberpeace.detect.baseline_kernel import less_pass, rates_pass, step_pass
+from cyberpeace.detect.baseline_kernel import caught_up_pass, less_pass, rates_pass, step_pass
 from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, TCP_ACK, amplifier_marks, of_classes
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.hash_groups import numbered
@@ -103,6 +105,7 @@ def _extended(values: NDArray[Any], more: int) -> NDArray[Any]:
 
 
 _STEP_CHUNK_S = 8  # seconds stepped at once: memory is chunk x keys, not batch x keys
+_POWERS = 4_096  # quiet seconds whose decay is looked up, not computed
 
 
 @dataclass(frozen=True)
@@ -231,30 +234,32 @@ class Baselines:
         long_first = np.floor(start[long])
         long_stop = np.maximum(np.ceil(end[long]), long_first + 1)
         width = max(int(column.max(initial=-1)) + 1, len(self))
-        grid = np.zeros((min(_STEP_CHUNK_S, last + 1 - first), width))
-        fire = np.full(len(self), -1.0)
+        grid = np.zeros((width, min(_STEP_CHUNK_S, last + 1 - first)))
+        since = np.full(len(self), first, dtype=np.int64)  # each key's first second not stepped
+        mark, touched = np.full(width, first - 1, dtype=np.int64), np.empty(width, dtype=np.int64)
+        powers = (1.0 - self.settings.alpha) ** np.arange(_POWERS, dtype=np.float64)
         found: list[Detection] = []
         for chunk in range(first, last + 1, _STEP_CHUNK_S):
             span = min(_STEP_CHUNK_S, last + 1 - chunk)
-            rates = grid[:span]
             low, high = np.searchsorted(start, [chunk - 1, chunk + span])
             overlapping = (long_first < chunk + span) & (long_stop > chunk)
             answers = asks.answers(span)
-            rates_pass(
+            count = rates_pass(
                 start,
                 end,
                 packets,
                 (record_column, record_area, answer, asks.column_of),
                 (int(low), int(high), long[overlapping]),
-                chunk,
-                rates,
+                (chunk, span),
+                grid,
                 answers,
+                (mark, touched),
             )
             if asks.count:
                 asked = asks.asked(chunk, span)
-                less_pass(rates, answers, asked, asks.column, asks.area)
-            found += self._stepped(rates, chunk, fire)
-            rates[:, len(self) :] = 0.0  # the spare columns: read by no step
+                less_pass(grid, answers, asked, asks.column, asks.area)
+            found += self._stepped(grid, touched[:count], (chunk, span), since, powers)
+        caught_up_pass(self._held(), since, last + 1, self.settings.alpha, powers)
         self._last_second = last
         return found
 
@@ -370,11 +375,13 @@ class Baselines:
         self._party = np.concatenate([self._party, parties])
         self._area_of = np.concatenate([self._area_of, areas])
 
-    def _stepped(self, rates: F64, moment: int, fire: F64) -> list[Detection]:
-        """Step every key through the ``rates`` of the seconds from ``moment`` (clearing
-        them), describing each key that fires; ``fire`` is scratch, -1 for every key."""
-        state, settings = self._state, self.settings
-        held = (
+    def _held(
+        self,
+    ) -> tuple[
+        F64, F64, NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], F64, NDArray[np.int64]
+    ]:
+        state = self._state
+        return (
             state.mean,
             state.deviation,
             state.learnt,
@@ -383,6 +390,19 @@ class Baselines:
             state.peak,
             state.peak_at,
         )
+
+    def _stepped(
+        self,
+        rates: F64,
+        touched: NDArray[np.int64],
+        seconds: tuple[int, int],
+        since: NDArray[np.int64],
+        powers: F64,
+    ) -> list[Detection]:
+        """Step the ``touched`` keys through their ``rates`` of the ``span`` seconds from
+        ``first`` (``seconds``), clearing them, describing each key that fires."""
+        settings = self.settings
+        held = self._held()
         steps = (
             settings.learning_s,
             settings.alpha,
@@ -391,16 +411,15 @@ class Baselines:
             settings.ratio,
             settings.min_duration_s,
         )
+        first, span = seconds
+        fire = np.zeros(1)
         found: list[Detection] = []
-        row = step_pass(rates, 0, moment, held, fire, steps)
-        while row < len(rates):  # a handful of detections, not records
-            fired = np.flatnonzero(fire >= 0)
-            found += [
-                self._detection(self._name(int(i)), int(i), moment + row, float(fire[i]))
-                for i in fired
-            ]
-            fire[fired] = -1.0
-            row = step_pass(rates, row + 1, moment, held, fire, steps)
+        done = len(touched) * span
+        at = step_pass(rates, touched, 0, seconds, held, since, fire, steps, powers)
+        while at < done:  # a handful of detections, not records
+            key = int(touched[at // span])
+            found.append(self._detection(self._name(key), key, first + at % span, float(fire[0])))
+            at = step_pass(rates, touched, at + 1, seconds, held, since, fire, steps, powers)
         return found
 
     def _name(self, key: int) -> str:
