@@ -34,9 +34,93 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from cyberpeace.detect.hash_groups import _slot
+
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
+
+
+@numba.njit(cache=True)
+def counted_pass(
+    kind: NDArray[np.uint8],
+    counted: B,
+    answer_kind: int,
+    start: F64,
+    end: F64,
+    dst: I64,
+    packets: NDArray[np.uint64],
+) -> tuple[tuple[F64, F64, I64, NDArray[np.uint64]], B, I64, int]:  # pragma: no cover
+    """The records (sorted by start) of a class ``counted`` marks, in one pass: their start,
+    end, destination and packets; whether each is an answer (class ``answer_kind``); which of
+    them last three seconds or more (their places among them); and the last second any of
+    them overlaps (-1 when there are none). The arrays are views of the batch's length."""
+    n = len(kind)
+    o_start, o_end = np.empty(n), np.empty(n)
+    o_dst, o_packets = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.uint64)
+    answer, long = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+    kept, longs, last = 0, 0, -1
+    for i in range(n):
+        c = kind[i]
+        if not counted[c]:
+            continue
+        s, e = start[i], end[i]
+        o_start[kept], o_end[kept], o_dst[kept], o_packets[kept] = s, e, dst[i], packets[i]
+        answer[kept] = c == answer_kind
+        opens = np.floor(s)
+        if e > opens + 2:
+            long[longs] = kept
+            longs += 1
+        last = max(last, int(max(np.ceil(e) - 1, opens)))
+        kept += 1
+    return (
+        (o_start[:kept], o_end[:kept], o_dst[:kept], o_packets[:kept]),
+        answer[:kept],
+        long[:longs],
+        last,
+    )
+
+
+@numba.njit(cache=True)
+def asks_pass(
+    protocol: NDArray[np.uint8],
+    dst_port: NDArray[np.uint16],
+    src: I64,
+    asks: tuple[int, NDArray[np.uint32]],
+    hosts: I64,
+) -> tuple[I64, I64]:  # pragma: no cover
+    """The records of protocol ``udp`` to a port ``marks`` marks (``asks``) sent by one of
+    ``hosts`` (distinct ids), in one pass: their rows, and the place of each one's sender among
+    ``hosts`` (a hash table of them, open addressing as in ``hash_groups.py``)."""
+    udp, marks = asks
+    bits = 4
+    while (1 << bits) < 2 * len(hosts):
+        bits += 1
+    mask = (1 << bits) - 1
+    keys = np.full(1 << bits, -1, dtype=np.int64)
+    place = np.empty(1 << bits, dtype=np.int64)
+    for j in range(len(hosts)):
+        at = _slot(hosts[j], bits)
+        while keys[at] != -1:
+            at = (at + 1) & mask
+        keys[at], place[at] = hosts[j], j
+    n = len(protocol)
+    rows = np.empty(n, dtype=np.int64)
+    candidates = 0
+    for i in range(n):  # without a branch: the protocols come mixed, and it would mispredict
+        rows[candidates] = i
+        candidates += (protocol[i] == udp) & (marks[dst_port[i]] != 0)
+    senders = np.empty(candidates, dtype=np.int64)
+    found = 0
+    for c in range(candidates):
+        i = rows[c]
+        at = _slot(src[i], bits)
+        while keys[at] != -1 and keys[at] != src[i]:
+            at = (at + 1) & mask
+        if keys[at] == src[i]:
+            rows[found], senders[found] = i, place[at]
+            found += 1
+    return rows[:found], senders[:found]
 
 
 @numba.njit(cache=True)

@@ -42,7 +42,15 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from cyberpeace.detect.baseline_kernel import caught_up_pass, less_pass, rates_pass, step_pass
+from cyberpeace.detect.baseline_kernel import (
+    asks_pass,
+    caught_up_pass,
+    counted_pass,
+    less_pass,
+    rates_pass,
+    step_pass,
+)
+from cyberpeace.detect.cell_kernel import CLASS_BITS
 from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, TCP_ACK, amplifier_marks, of_classes
 from cyberpeace.detect.detection import Detection
 from cyberpeace.detect.hash_groups import numbered
@@ -57,6 +65,7 @@ NAME, KIND, VERSION = "baseline", "rate-anomaly", 3
 # a download or a backup is a host's own doing, and its bursts are no flood). SYN, UDP, ICMP,
 # reflected and other traffic can be sent unasked, so their rise is what warns.
 COUNTED = tuple(c for c in ALL_CLASSES if c != TCP_ACK)
+_COUNTED_MARKS = of_classes(np.arange(1 << CLASS_BITS, dtype=np.uint8), COUNTED)
 
 
 class BaselineSettings(BaseModel):
@@ -202,19 +211,24 @@ class Baselines:
         ``until`` on are left for a later batch (a live window's last seconds are still
         filling); None: every second of the batch."""
         flows = batch.flows
-        rows = np.flatnonzero(of_classes(batch.classes, COUNTED))
-        if len(rows) == 0:
+        (start, end, dst, packets), answer, long, last = counted_pass(
+            batch.classes,
+            _COUNTED_MARKS,
+            AMPLIFIER,
+            flows.start,
+            flows.end,
+            flows.dst,
+            flows.packets,
+        )
+        if len(start) == 0:
             return []
-        start, end = flows.start[rows], flows.end[rows]
         first = int(np.floor(start[0]))  # the batch is sorted by start
-        last = int(np.maximum(np.ceil(end) - 1, np.floor(start)).max())
         if until is not None:
             last = min(last, int(np.floor(until)) - 1)
         if self._last_second is not None:
             first = max(first, self._last_second + 1)  # seconds already learnt are not again
         if last < first:
             return []
-        dst = flows.dst[rows]
         # Without borders every host may have a baseline; with, those inside, found per record
         # before any numbering (the internet's clients cost a look-up, not a hash entry).
         watched: slice | NDArray[np.int64] = slice(None)
@@ -225,12 +239,9 @@ class Baselines:
         hosts, host_of = numbered(dst[watched])
         column, area_column = self._columns(batch, hosts, borders)
         asks = self._asks(batch, hosts, column, area_column)
-        record_column = np.full(len(rows), -1, dtype=np.int64)
-        record_area = np.full(len(rows), -1, dtype=np.int64)
+        record_column = np.full(len(start), -1, dtype=np.int64)
+        record_area = np.full(len(start), -1, dtype=np.int64)
         record_column[watched], record_area[watched] = column[host_of], area_column[host_of]
-        answer = batch.classes[rows] == AMPLIFIER
-        packets = flows.packets[rows]
-        long = np.flatnonzero(end > np.floor(start) + 2)  # over three seconds or more
         long_first = np.floor(start[long])
         long_stop = np.maximum(np.ceil(end[long]), long_first + 1)
         width = max(int(column.max(initial=-1)) + 1, len(self))
@@ -296,17 +307,16 @@ class Baselines:
     ) -> _Asks:
         """The questions the batch's hosts with a column sent to amplifier ports."""
         flows = batch.flows
-        udp = np.flatnonzero(flows.protocol == UDP)
-        asks = udp[amplifier_marks()[flows.dst_port[udp]] != 0]
         held = np.flatnonzero(column >= 0)
         width = max(int(column.max(initial=-1)) + 1, len(self))
-        if len(asks) == 0 or len(held) == 0:
+        if len(held) == 0:
             return _Asks.none(width)
-        order = np.argsort(hosts[held])
-        ids, holder = hosts[held][order], held[order]
-        at = np.minimum(np.searchsorted(ids, flows.src[asks]), len(ids) - 1)
-        mine = ids[at] == flows.src[asks]
-        asker, asks = holder[at[mine]], asks[mine]
+        asks, sender = asks_pass(
+            flows.protocol, flows.dst_port, flows.src, (UDP, amplifier_marks()), hosts[held]
+        )
+        if len(asks) == 0:
+            return _Asks.none(width)
+        asker = held[sender]
         asking = np.unique(column[asker])
         column_of = np.full(width, -1, dtype=np.int64)
         column_of[asking] = np.arange(len(asking))
