@@ -81,6 +81,41 @@ def counted_pass(
     )
 
 
+@numba.njit(cache=True, inline="always")
+def _held_v4(
+    address: int, top: NDArray[np.int32], blocks: NDArray[np.int32]
+) -> bool:  # pragma: no cover
+    """Whether a prefix of a DIR-24-8 table (``PrefixTable4.arrays``) holds an IPv4 address."""
+    code = top[address >> 8]
+    if code < 0:
+        code = blocks[-code - 1, address & 255]
+    return bool(code > 0)
+
+
+@numba.njit(cache=True)
+def watched_pass(
+    dst: I64,
+    tables: tuple[tuple[NDArray[np.int32], NDArray[np.int32]], ...],
+    v6_base: int,
+    v6_watched: B,
+) -> I64:  # pragma: no cover
+    """The rows of ``dst`` (address ids) that the territory's or the safe areas' IPv4 table
+    holds (``tables``, as ``Borders.tables_v4`` gives them), or, for IPv6 ids (from
+    ``v6_base``), that ``v6_watched`` marks."""
+    (party_top, party_blocks), (area_top, area_blocks) = tables[0], tables[1]
+    rows = np.empty(len(dst), dtype=np.int64)
+    found = 0
+    for i in range(len(dst)):
+        d = dst[i]
+        if d >= v6_base:
+            held = v6_watched[d - v6_base]
+        else:
+            held = _held_v4(d, party_top, party_blocks) or _held_v4(d, area_top, area_blocks)
+        rows[found] = i
+        found += held
+    return rows[:found]
+
+
 @numba.njit(cache=True)
 def asks_pass(
     protocol: NDArray[np.uint8],
@@ -128,7 +163,7 @@ def rates_pass(
     start: F64,
     end: F64,
     packets: NDArray[np.uint64],
-    where: tuple[I64, I64, B, I64],
+    where: tuple[I64, I64, I64, B, I64],
     rows: tuple[int, int, I64],
     seconds: tuple[int, int],
     grid: F64,
@@ -137,14 +172,15 @@ def rates_pass(
 ) -> int:  # pragma: no cover
     """Add the packets of records (sorted by start) to the seconds of ``grid`` they overlap
     (one row per key; its first ``span`` columns are the seconds from ``first``, as
-    ``seconds`` gives them). ``where`` says, per record, the column of its host (-1: none, the
-    record is skipped) and of its safe area (-1: none), whether it is an answer, and per host
-    column its column in ``answers`` (-1: the host asks nothing): an answer towards a host
-    that asks is added there as well. ``rows`` are the records from ``low`` to ``high`` that
-    last under three seconds and ``long``, the longer ones that matter. The keys added to
-    are listed in ``touched`` (``mark``, ``listed``), once each and in ascending order (their
-    ``mark`` set to ``first``); returns how many."""
-    column, area_column, answer, asking = where
+    ``seconds`` gives them). ``where`` says, per record, its host (-1: none, the record is
+    skipped); per host, its column (-1: none, skipped too) and that of its safe area (-1:
+    none); per record, whether it is an answer; and per host column its column in ``answers``
+    (-1: the host asks nothing): an answer towards a host that asks is added there as well.
+    ``rows`` are the records from ``low`` to ``high`` that last under three seconds and
+    ``long``, the longer ones that matter. The keys added to are listed in ``touched``
+    (``mark``, ``listed``), once each and in ascending order (their ``mark`` set to ``first``);
+    returns how many."""
+    host, column, area_column, answer, asking = where
     low, high, long = rows
     first, span = seconds
     mark, listed = touched
@@ -158,16 +194,17 @@ def rates_pass(
                 continue  # among ``long`` if it reaches the grid
         else:
             i = long[r - short]
-        col = column[i]
-        if col < 0:
+        h = host[i]
+        if h < 0 or column[h] < 0:
             continue
+        col = column[h]
         s, e = start[i], end[i]
         opens = int(np.floor(s))
         stops = max(int(np.ceil(e)), opens + 1)  # the second after the last it overlaps
         if opens >= after or stops <= first:
             continue
         p, duration = float(packets[i]), e - s
-        area = area_column[i]
+        area = area_column[h]
         ask = asking[col] if answer[i] else -1
         mark[col] = first
         if area >= 0:

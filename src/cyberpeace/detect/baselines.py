@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from cyberpeace.detect.addresses import V6_BASE
 from cyberpeace.detect.baseline_kernel import (
     asks_pass,
     caught_up_pass,
@@ -49,6 +50,7 @@ from cyberpeace.detect.baseline_kernel import (
     less_pass,
     rates_pass,
     step_pass,
+    watched_pass,
 )
 from cyberpeace.detect.cell_kernel import CLASS_BITS
 from cyberpeace.detect.cells import ALL_CLASSES, AMPLIFIER, TCP_ACK, amplifier_marks, of_classes
@@ -233,15 +235,12 @@ class Baselines:
         # before any numbering (the internet's clients cost a look-up, not a hash entry).
         watched: slice | NDArray[np.int64] = slice(None)
         if borders is not None:
-            party = batch.addresses.party(borders, dst)
-            area = batch.addresses.safe_area(borders, dst)
-            watched = np.flatnonzero((party != NO_MATCH) | (area != NO_MATCH))
+            watched = watched_pass(dst, borders.tables_v4(), V6_BASE, _v6_watched(batch, borders))
         hosts, host_of = numbered(dst[watched])
         column, area_column = self._columns(batch, hosts, borders)
         asks = self._asks(batch, hosts, column, area_column)
-        record_column = np.full(len(start), -1, dtype=np.int64)
-        record_area = np.full(len(start), -1, dtype=np.int64)
-        record_column[watched], record_area[watched] = column[host_of], area_column[host_of]
+        record_host = np.full(len(start), -1, dtype=np.int64)
+        record_host[watched] = host_of
         long_first = np.floor(start[long])
         long_stop = np.maximum(np.ceil(end[long]), long_first + 1)
         width = max(int(column.max(initial=-1)) + 1, len(self))
@@ -259,7 +258,7 @@ class Baselines:
                 start,
                 end,
                 packets,
-                (record_column, record_area, answer, asks.column_of),
+                (record_host, column, area_column, answer, asks.column_of),
                 (int(low), int(high), long[overlapping]),
                 (chunk, span),
                 grid,
@@ -490,6 +489,15 @@ class Baselines:
                 },
             },
         )
+
+
+def _v6_watched(batch: Batch, borders: Borders) -> NDArray[np.bool_]:
+    """Whether a party's territory or a safe area holds each IPv6 address of the batch."""
+    ids = V6_BASE + np.arange(len(batch.addresses), dtype=np.int64)
+    party = batch.addresses.party(borders, ids)
+    area = batch.addresses.safe_area(borders, ids)
+    held: NDArray[np.bool_] = (party != NO_MATCH) | (area != NO_MATCH)
+    return held
 
 
 def _iso(second: int) -> str:

@@ -74,6 +74,11 @@ class Borders:
     def safe_area_v6(self, addresses: NDArray[np.bytes_]) -> NDArray[np.int32]:
         return self._areas.v6.lookup(addresses)
 
+    def tables_v4(self) -> tuple[tuple[NDArray[np.int32], NDArray[np.int32]], ...]:
+        """The IPv4 tables of the territory and of the safe areas, as arrays for compiled
+        look-ups (``PrefixTable4.arrays``)."""
+        return self._parties.v4.arrays, self._areas.v4.arrays
+
     def party_for(self, address: str) -> str | None:
         """The party whose territory holds one address (a convenience over the array form)."""
         return _name(self.party_ids, self._one(self._parties, address))

@@ -47,6 +47,13 @@ class PrefixTable4:
             blocks[-int(self._top[slot]) - 1][first & 255 : (last & 255) + 1] = label + 1
         self._blocks = np.stack(blocks) if blocks else np.zeros((1, 256), dtype=np.int32)
 
+    @property
+    def arrays(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """The table's two arrays, for compiled look-ups: one entry per /24 (0: no match,
+        n > 0: label n - 1, n < 0: row -n - 1 of the second), and the rows of 256 entries of
+        the /24s that longer prefixes split."""
+        return self._top, self._blocks
+
     def lookup(self, addresses: NDArray[np.uint32]) -> NDArray[np.int32]:
         """Label of the longest matching prefix for each address, or NO_MATCH (-1)."""
         addresses = np.asarray(addresses, dtype=np.uint32)
