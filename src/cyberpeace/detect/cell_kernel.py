@@ -162,7 +162,8 @@ def _sized(
 _RADIX_BITS = 12
 _RADIX = 1 << _RADIX_BITS
 _LOW_BITS = 36  # a cell's key within its second: destination id (33 bits) and class (3)
-_FEW = 256  # fewer cells than this in a second: a comparison sort costs less
+_FEW = 2_048  # fewer cells than this in a second: a comparison sort costs less
+_PLACE_BITS = 11  # a place below _FEW, packed under a value below 2**36
 
 
 @numba.njit(cache=True)
@@ -173,8 +174,14 @@ def _key_order(
     large: an LSD radix sort of three 12-bit digits (Knuth, TAOCP vol. 3, section 5.2.5),
     several times faster than a comparison sort for the thousands of cells of a busy
     network's second; ``order`` and ``spare`` are scratch of at least ``count``."""
-    if count < _FEW:
-        return np.argsort(values[:count])
+    if count < _FEW:  # each value with its place in the low bits, sorted in place
+        for i in range(count):
+            order[i] = (values[i] << _PLACE_BITS) | i
+        head = order[:count]
+        head.sort()
+        for i in range(count):
+            order[i] &= (1 << _PLACE_BITS) - 1
+        return head
     for i in range(count):
         order[i] = i
     shift = 0
@@ -273,8 +280,11 @@ def cell_pass(
                 runs += 1
                 last_key, last_cell = key, cell
             p, b = float(packets[i]), float(size[i])
-            share = min((first + 1 - s) / (e - s), 1.0) if e != s else 1.0
-            first_p, first_b = p * share, b * share
+            if e <= first + 1:  # within its first second: no division
+                first_p, first_b = p, b
+            else:
+                share = (first + 1 - s) / (e - s)
+                first_p, first_b = p * share, b * share
             sums[a, cell, 0] += first_p
             sums[a, cell, 1] += first_b
             sums[a, cell, 2] += 1.0

@@ -295,10 +295,10 @@ def cells_of(flows: Flows, classes: U8) -> Cells:
     """The cells of ``flows`` (possible records, sorted by start) of class ``classes``."""
     if len(flows) == 0:
         return _no_cells()
+    if (int(np.floor(flows.start[-1])) - int(np.floor(flows.start[0]))) >> _EPOCH_BITS == 0:
+        return _cells_of_span(flows, classes)  # sorted: the first and last tell the span
     second = np.floor(flows.start).astype(np.int64)
     epoch = (second - second[0]) >> _EPOCH_BITS
-    if epoch[-1] == 0:
-        return _cells_of_span(flows, classes)
     # Records years apart (rare, and hostile input can do it): each span of 2**25 seconds on
     # its own, then cells of one key from neighbouring spans summed (records last a day at most).
     cuts = np.flatnonzero(np.diff(epoch)) + 1
