@@ -209,9 +209,9 @@ def rates_pass(
         mark[col] = first
         if area >= 0:
             mark[area] = first
+        whole = stops - opens == 1 or duration <= 0  # one second: all of it, no division
         for t in range(max(opens, first), min(stops, after)):
-            share = (min(e, t + 1.0) - max(s, float(t))) / duration if duration > 0 else 1.0
-            added = p * share
+            added = p if whole else p * ((min(e, t + 1.0) - max(s, float(t))) / duration)
             grid[col, t - first] += added
             if area >= 0:
                 grid[area, t - first] += added
