@@ -307,32 +307,37 @@ def step_pass(
             grid[i, column:span] = 0.0
             continue
         _quiet(i, first + column - since[i], state, alpha, powers)  # the quiet seconds before
+        # The key's state in locals for its row (the arrays might alias the grid, so the
+        # compiler would otherwise load and store each of them at every second).
+        m, d, seen, rising, up = mean[i], deviation[i], learnt[i], run[i], raised[i]
+        top, top_at = peak[i], peak_at[i]
+        fired = -1
         for t in range(column, span):  # its row in full: a branch per cell would mispredict
             rate = grid[i, t]
             grid[i, t] = 0.0
-            moment = first + t
-            since[i] = moment + 1
-            m = mean[i]
-            if learnt[i] >= learning_s and rate > max(max(m + k * deviation[i], ratio * m), floor):
-                run[i] += 1  # an over second rises, may fire, and teaches nothing
-                if rate > peak[i]:
-                    peak[i] = rate
-                    peak_at[i] = moment
-                if not raised[i] and run[i] >= min_duration:
-                    raised[i] = True
+            if seen >= learning_s and rate > max(max(m + k * d, ratio * m), floor):
+                rising += 1  # an over second rises, may fire, and teaches nothing
+                if rate > top:
+                    top, top_at = rate, first + t
+                if not up and rising >= min_duration:
+                    up = True
                     fire[0] = rate
-                    return place * span + t
+                    fired = t
+                    break
                 continue
-            run[i] = 0
-            peak[i] = 0.0
-            raised[i] = False
-            if learnt[i] == 0:
-                mean[i] = rate
+            rising, top, up = 0, 0.0, False
+            if seen == 0:
+                m = rate
             else:
                 diff = rate - m
-                mean[i] = m + alpha * diff
-                deviation[i] = deviation[i] + alpha * (abs(diff) - deviation[i])
-            learnt[i] += 1
+                m = m + alpha * diff
+                d = d + alpha * (abs(diff) - d)
+            seen += 1
+        mean[i], deviation[i], learnt[i], run[i], raised[i] = m, d, seen, rising, up
+        peak[i], peak_at[i] = top, top_at
+        since[i] = first + (fired + 1 if fired >= 0 else span)
+        if fired >= 0:
+            return place * span + fired
     return len(touched) * span
 
 
