@@ -181,9 +181,8 @@ def intake_pass(
             if ranges <= 4:  # a comparison or two per range beat a search
                 held = False
                 for r in range(ranges):  # one unsigned comparison a range, no branch
-                    held |= np.uint64(source - allow_first[r]) <= np.uint64(
-                        allow_last[r] - allow_first[r]
-                    )
+                    span = np.uint64(allow_last[r] - allow_first[r])
+                    held |= bool(np.uint64(source - allow_first[r]) <= span)
             else:
                 at = np.searchsorted(allow_first, source, side="right") - 1
                 held = bool(at >= 0 and source <= allow_last[at])
