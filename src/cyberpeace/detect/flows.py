@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,12 @@ class Flows:
 
     def __len__(self) -> int:
         return len(self.start)
+
+    @cached_property
+    def ttl_seen(self) -> bool:
+        """Whether any record carries a TTL (a view answers for its base: its own rows may
+        still carry none)."""
+        return bool(self.max_ttl.any())
 
     def take(self, rows: Rows) -> Flows:
         """The rows a boolean mask, an index array or a slice picks."""

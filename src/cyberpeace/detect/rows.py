@@ -111,6 +111,10 @@ class RowView(Flows):
         assert not callable(rows)
         return rows
 
+    @property
+    def ttl_seen(self) -> bool:
+        return self.base.ttl_seen
+
     def column(self, name: str) -> NDArray[Any]:
         """One column at the view's rows (gathered on first use)."""
         held = self._columns.get(name)

@@ -176,6 +176,8 @@ def _ttl_signs(traffic: Flows) -> list[str]:
       (within ``cluster_hops`` of the most common, for ``cluster_share`` of them) are one
       machine, or a few, sending with forged addresses.
     """
+    if not traffic.ttl_seen:  # a batch without TTLs: its records are not read
+        return []
     known = traffic.max_ttl > 0
     limits = ttl_thresholds()
     if int(known.sum()) < limits.min_sources:
