@@ -64,3 +64,4 @@ def test_one_pass_intake_equals_the_columns(
         np.testing.assert_array_equal(getattr(batch.flows, name), getattr(expected.flows, name))
     np.testing.assert_array_equal(batch.classes, classify(expected.flows))
     assert len(batch.addresses) == len(expected.addresses)
+    assert batch.longest == expected.longest  # the one pass tells it; the columns compute it

@@ -178,7 +178,7 @@ def test_detections_are_those_of_the_whole_batch(monkeypatch: pytest.MonkeyPatch
     screened = analyse(flows, now=T0 + 86_400)
     batch = taken(flows)
     assert batch.loud(Floors(2_000, 1e8, 1_000)) is not batch  # the screen did apply
-    monkeypatch.setattr(intake, "loud_rows", lambda flows, floors: None)
+    monkeypatch.setattr(intake, "loud_rows", lambda flows, floors, longest=None: None)
     whole = analyse(flows, now=T0 + 86_400)
     kinds = sorted(d.kind for d in screened.detections)
     assert kinds == ["icmp-flood", "syn-flood", "udp-reflection", "volumetric-flood"]

@@ -77,9 +77,16 @@ class FlowCounts:
 class Batch:
     """The records the detectors examine: possible, not allow-listed, sorted by start."""
 
-    def __init__(self, flows: Flows, classes: NDArray[np.uint8] | None = None) -> None:
+    def __init__(
+        self,
+        flows: Flows,
+        classes: NDArray[np.uint8] | None = None,
+        longest: float | None = None,
+    ) -> None:
         self.flows = flows
         self._classes = classes
+        if longest is not None:  # told by intake: no pass of its own
+            self.__dict__["longest"] = longest
         self._runs: dict[int, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]]] = {}
         self._gathered: dict[tuple[int, float, float], Gathered] = {}
         self._loud: dict[Floors, Batch | None] = {}
@@ -114,7 +121,7 @@ class Batch:
         batch of its own (``screen.py``): every record of each such destination, so its cells
         are this batch's; this batch itself when screening would not pay."""
         if floors not in self._loud:  # None: screening would not pay (no cycle to self)
-            rows = loud_rows(self.flows, floors)
+            rows = loud_rows(self.flows, floors, self.longest)
             screened = None if rows is None else RowView(self.flows, rows)
             self._loud[floors] = None if screened is None else Batch(screened, self.classes[rows])
         part = self._loud[floors]
@@ -132,6 +139,7 @@ class Batch:
 
     @cached_property
     def longest(self) -> float:
+        """The longest record's duration."""
         return float((self.flows.end - self.flows.start).max()) if len(self) else 0.0
 
     def towards(self, host: int, first: float, after: float, classes: tuple[int, ...]) -> Flows:
@@ -254,7 +262,7 @@ def _taken_in_one_pass(
     if n == 0:
         return None
     first, last = allow_list.v4_ranges
-    kept, allowed, ordered, times, small, counts = intake_pass(
+    kept, allowed, ordered, longest, times, small, counts = intake_pass(
         raw["start"],
         raw["end"],
         raw["src_addr"],
@@ -299,7 +307,7 @@ def _taken_in_one_pass(
     if not ordered:
         order = np.argsort(columns.start, kind="stable")
         columns, kind = columns.take(order), kind[order]
-    return Batch(columns, kind), FlowCounts(n, {}, allowed)
+    return Batch(columns, kind, longest), FlowCounts(n, {}, allowed)
 
 
 def take_in(

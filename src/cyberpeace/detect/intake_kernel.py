@@ -114,6 +114,7 @@ def intake_pass(
     int,
     int,
     bool,
+    float,
     tuple[F64, F64, NDArray[np.int64], NDArray[np.int64]],
     tuple[NDArray[np.uint16], NDArray[np.uint16], NDArray[np.uint8], NDArray[np.uint8]],
     tuple[U64, U64, NDArray[np.uint32], NDArray[np.uint8]],
@@ -124,10 +125,10 @@ def intake_pass(
     Returns how many records are kept (-1 at the first record outside that case: the caller
     then takes the batch in column by column), how many sources the allow list's IPv4 ranges
     (``allow_first``/``allow_last``, sorted, disjoint) hold, whether the kept records are
-    sorted by start, and the kept records' columns, packed at the front of arrays of the
-    batch's length: start and end (float seconds, the microseconds times 1e-6), source and
-    destination ids, ports, protocol, flags, packets, bytes, src_as, and the traffic class
-    (``cells.classify``'s table lookup)."""
+    sorted by start, the longest kept record's duration, and the kept records' columns,
+    packed at the front of arrays of the batch's length: start and end (float seconds, the
+    microseconds times 1e-6), source and destination ids, ports, protocol, flags, packets,
+    bytes, src_as, and the traffic class (``cells.classify``'s table lookup)."""
     n = len(start_us)
     ahead, max_flow_s, epoch_end, low_pp, high_pp, shortest_s, frame_bits, link_bps = (
         limits[0],
@@ -155,6 +156,7 @@ def intake_pass(
     kept, allowed = 0, 0
     ordered = True
     previous = -np.inf
+    longest = 0.0
     for i in range(n):
         s, e = float(start_us[i]) * 1e-6, float(end_us[i]) * 1e-6
         if s < 0 or e < 0 or s >= epoch_end or e >= epoch_end or s > ahead or e > ahead:
@@ -192,6 +194,7 @@ def intake_pass(
         if s < previous:
             ordered = False
         previous = s
+        longest = max(longest, e - s)
         start[kept], end[kept], src[kept], dst[kept] = s, e, source, target
         o_sport[kept], o_dport[kept] = src_port[i], dst_port[i]
         o_proto[kept], o_flags[kept] = protocol[i], tcp_flags[i]
@@ -203,6 +206,7 @@ def intake_pass(
         kept,
         allowed,
         ordered,
+        longest,
         (start, end, src, dst),
         (o_sport, o_dport, o_proto, o_flags),
         (o_packets, o_bytes, o_as, o_class),

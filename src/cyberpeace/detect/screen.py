@@ -68,17 +68,21 @@ class Floors:
         )
 
 
-def loud_rows(flows: Flows, floors: Floors) -> NDArray[np.int64] | None:
+def loud_rows(
+    flows: Flows, floors: Floors, longest: float | None = None
+) -> NDArray[np.int64] | None:
     """The rows (ascending) of the records towards destinations that might reach ``floors``
     in some second, or None when screening does not pay (see the module's text). ``flows``
     are possible records (finite times, none ending before it starts) sorted by start; None
-    for records in another order."""
+    for records in another order. ``longest``, the longest record's duration, says the
+    caller knows it and that the records are sorted (a ``Batch`` is): no pass to check."""
     n = len(flows)
     if n == 0:
         return None
-    longest, ordered = longest_and_sorted(flows.start, flows.end)
-    if not ordered:
-        return None
+    if longest is None:
+        longest, ordered = longest_and_sorted(flows.start, flows.end)
+        if not ordered:
+            return None
     ring_bits = (math.ceil(longest) + 2).bit_length()  # rows > the seconds a record spans
     seconds = math.ceil(float(flows.start[-1]) - float(flows.start[0])) + 1
     bits = min(
