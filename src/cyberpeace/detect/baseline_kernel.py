@@ -39,6 +39,8 @@ from cyberpeace.detect.hash_groups import _slot
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
+# A baseline's state as the kernels take it: mean, deviation, learnt, run, raised, peak, peak_at.
+StateArrays = tuple[F64, F64, I64, I64, B, F64, I64]
 
 
 @numba.njit(cache=True)
@@ -250,7 +252,7 @@ def _power(powers: F64, q: float, k: int) -> float:  # pragma: no cover
 def _quiet(
     i: int,
     k: int,
-    state: tuple[F64, F64, I64, I64, B, F64, I64],
+    state: StateArrays,
     alpha: float,
     powers: F64,
 ) -> None:  # pragma: no cover
@@ -279,7 +281,7 @@ def step_pass(
     touched: I64,
     begin: int,
     seconds: tuple[int, int],
-    state: tuple[F64, F64, I64, I64, B, F64, I64],
+    state: StateArrays,
     since: I64,
     fire: F64,
     settings: tuple[int, float, float, float, float, int],
@@ -343,7 +345,7 @@ def step_pass(
 
 @numba.njit(cache=True)
 def caught_up_pass(
-    state: tuple[F64, F64, I64, I64, B, F64, I64],
+    state: StateArrays,
     since: I64,
     until: int,
     alpha: float,

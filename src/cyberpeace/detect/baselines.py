@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cyberpeace.detect.addresses import V6_BASE
 from cyberpeace.detect.baseline_kernel import (
+    StateArrays,
     asks_pass,
     caught_up_pass,
     counted_pass,
@@ -97,6 +98,18 @@ class _State:
     raised: NDArray[np.bool_]
     peak: F64
     peak_at: NDArray[np.int64]  # the second of the peak of the current run
+
+    def arrays(self) -> StateArrays:
+        """The state's arrays in the order the kernels take them."""
+        return (
+            self.mean,
+            self.deviation,
+            self.learnt,
+            self.run,
+            self.raised,
+            self.peak,
+            self.peak_at,
+        )
 
     def grown(self, more: int) -> _State:
         """The state with ``more`` fresh keys after the present ones."""
@@ -269,7 +282,7 @@ class Baselines:
                 asked = asks.asked(chunk, span)
                 less_pass(grid, answers, asked, asks.column, asks.area)
             found += self._stepped(grid, touched[:count], (chunk, span), since, powers)
-        caught_up_pass(self._held(), since, last + 1, self.settings.alpha, powers)
+        caught_up_pass(self._state.arrays(), since, last + 1, self.settings.alpha, powers)
         self._last_second = last
         return found
 
@@ -384,22 +397,6 @@ class Baselines:
         self._party = np.concatenate([self._party, parties])
         self._area_of = np.concatenate([self._area_of, areas])
 
-    def _held(
-        self,
-    ) -> tuple[
-        F64, F64, NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], F64, NDArray[np.int64]
-    ]:
-        state = self._state
-        return (
-            state.mean,
-            state.deviation,
-            state.learnt,
-            state.run,
-            state.raised,
-            state.peak,
-            state.peak_at,
-        )
-
     def _stepped(
         self,
         rates: F64,
@@ -411,7 +408,7 @@ class Baselines:
         """Step the ``touched`` keys through their ``rates`` of the ``span`` seconds from
         ``first`` (``seconds``), clearing them, describing each key that fires."""
         settings = self.settings
-        held = self._held()
+        held = self._state.arrays()
         steps = (
             settings.learning_s,
             settings.alpha,
