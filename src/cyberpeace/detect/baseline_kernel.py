@@ -43,46 +43,6 @@ B = NDArray[np.bool_]
 StateArrays = tuple[F64, F64, I64, I64, B, F64, I64]
 
 
-@numba.njit(cache=True)
-def counted_pass(
-    kind: NDArray[np.uint8],
-    counted: B,
-    answer_kind: int,
-    start: F64,
-    end: F64,
-    dst: I64,
-    packets: NDArray[np.uint64],
-) -> tuple[tuple[F64, F64, I64, NDArray[np.uint64]], B, I64, int]:  # pragma: no cover
-    """The records (sorted by start) of a class ``counted`` marks, in one pass: their start,
-    end, destination and packets; whether each is an answer (class ``answer_kind``); which of
-    them last three seconds or more (their places among them); and the last second any of
-    them overlaps (-1 when there are none). The arrays are views of the batch's length."""
-    n = len(kind)
-    o_start, o_end = np.empty(n), np.empty(n)
-    o_dst, o_packets = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.uint64)
-    answer, long = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
-    kept, longs, last = 0, 0, -1
-    for i in range(n):
-        c = kind[i]
-        if not counted[c]:
-            continue
-        s, e = start[i], end[i]
-        o_start[kept], o_end[kept], o_dst[kept], o_packets[kept] = s, e, dst[i], packets[i]
-        answer[kept] = c == answer_kind
-        opens = np.floor(s)
-        if e > opens + 2:
-            long[longs] = kept
-            longs += 1
-        last = max(last, int(max(np.ceil(e) - 1, opens)))
-        kept += 1
-    return (
-        (o_start[:kept], o_end[:kept], o_dst[:kept], o_packets[:kept]),
-        answer[:kept],
-        long[:longs],
-        last,
-    )
-
-
 @numba.njit(cache=True, inline="always")
 def _held_v4(
     address: int, top: NDArray[np.int32], blocks: NDArray[np.int32]
@@ -96,26 +56,60 @@ def _held_v4(
 
 @numba.njit(cache=True)
 def watched_pass(
-    dst: I64,
+    kind: NDArray[np.uint8],
+    classes: tuple[B, int],
+    columns: tuple[F64, F64, I64, NDArray[np.uint64]],
     tables: tuple[tuple[NDArray[np.int32], NDArray[np.int32]], ...],
-    v6_base: int,
-    v6_watched: B,
-) -> I64:  # pragma: no cover
-    """The rows of ``dst`` (address ids) that the territory's or the safe areas' IPv4 table
-    holds (``tables``, as ``Borders.tables_v4`` gives them), or, for IPv6 ids (from
-    ``v6_base``), that ``v6_watched`` marks."""
+    v6: tuple[int, B],
+    everything: bool,
+) -> tuple[tuple[F64, F64, I64, NDArray[np.uint64]], B, I64, tuple[int, int]]:  # pragma: no cover
+    """In one pass over the records (sorted by start), those of a class ``counted`` marks
+    (``classes``: the marks and the class of answers) towards a watched host: every host when
+    ``everything``, else one the territory's or the safe areas' IPv4 table holds (``tables``,
+    as ``Borders.tables_v4`` gives them) or, for IPv6 ids (from ``v6_base``), one
+    ``v6_watched`` marks (``v6``). Returns their start, end, destination and packets (of
+    ``columns``: start, end, dst, packets); whether each is an answer; which of them last three
+    seconds or more (their places among them); and the first second of any counted record
+    and the last second any of them overlaps, watched or not (-1 and -1 when there are none).
+    The arrays are views of arrays of the batch's length."""
+    counted, answer_kind = classes
+    start, end, dst, packets = columns
     (party_top, party_blocks), (area_top, area_blocks) = tables[0], tables[1]
-    rows = np.empty(len(dst), dtype=np.int64)
-    found = 0
-    for i in range(len(dst)):
+    v6_base, v6_watched = v6
+    n = len(kind)
+    o_start, o_end = np.empty(n), np.empty(n)
+    o_dst, o_packets = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.uint64)
+    answer, long = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+    kept, longs, first, last = 0, 0, -1, -1
+    for i in range(n):
+        c = kind[i]
+        if not counted[c]:
+            continue
+        s, e = start[i], end[i]
+        opens = np.floor(s)
+        if first < 0:
+            first = int(opens)
+        last = max(last, int(max(np.ceil(e) - 1, opens)))
         d = dst[i]
-        if d >= v6_base:
-            held = v6_watched[d - v6_base]
-        else:
-            held = _held_v4(d, party_top, party_blocks) or _held_v4(d, area_top, area_blocks)
-        rows[found] = i
-        found += held
-    return rows[:found]
+        if not everything:
+            if d >= v6_base:
+                held = v6_watched[d - v6_base]
+            else:
+                held = _held_v4(d, party_top, party_blocks) or _held_v4(d, area_top, area_blocks)
+            if not held:
+                continue
+        o_start[kept], o_end[kept], o_dst[kept], o_packets[kept] = s, e, d, packets[i]
+        answer[kept] = c == answer_kind
+        if e > opens + 2:
+            long[longs] = kept
+            longs += 1
+        kept += 1
+    return (
+        (o_start[:kept], o_end[:kept], o_dst[:kept], o_packets[:kept]),
+        answer[:kept],
+        long[:longs],
+        (first, last),
+    )
 
 
 @numba.njit(cache=True)

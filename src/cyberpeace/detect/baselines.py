@@ -47,7 +47,6 @@ from cyberpeace.detect.baseline_kernel import (
     StateArrays,
     asks_pass,
     caught_up_pass,
-    counted_pass,
     less_pass,
     rates_pass,
     step_pass,
@@ -69,6 +68,9 @@ NAME, KIND, VERSION = "baseline", "rate-anomaly", 3
 # reflected and other traffic can be sent unasked, so their rise is what warns.
 COUNTED = tuple(c for c in ALL_CLASSES if c != TCP_ACK)
 _COUNTED_MARKS = of_classes(np.arange(1 << CLASS_BITS, dtype=np.uint8), COUNTED)
+_NO_TABLES: tuple[tuple[NDArray[np.int32], NDArray[np.int32]], ...] = (
+    (np.zeros(1, np.int32), np.zeros((1, 256), np.int32)),
+) * 2  # the tables' shape, for a batch without borders: not read
 
 
 class BaselineSettings(BaseModel):
@@ -226,34 +228,30 @@ class Baselines:
         ``until`` on are left for a later batch (a live window's last seconds are still
         filling); None: every second of the batch."""
         flows = batch.flows
-        (start, end, dst, packets), answer, long, last = counted_pass(
+        # Without borders every host may have a baseline; with, those inside, found per record
+        # before any numbering (the internet's clients cost a look-up, not a hash entry).
+        tables, v6 = _NO_TABLES, (V6_BASE, np.zeros(0, dtype=np.bool_))
+        if borders is not None:
+            tables, v6 = borders.tables_v4(), (V6_BASE, _v6_watched(batch, borders))
+        (start, end, dst, packets), answer, long, (first, last) = watched_pass(
             batch.classes,
-            _COUNTED_MARKS,
-            AMPLIFIER,
-            flows.start,
-            flows.end,
-            flows.dst,
-            flows.packets,
+            (_COUNTED_MARKS, AMPLIFIER),
+            (flows.start, flows.end, flows.dst, flows.packets),
+            tables,
+            v6,
+            borders is None,
         )
-        if len(start) == 0:
+        if first < 0:  # no record of a counted class
             return []
-        first = int(np.floor(start[0]))  # the batch is sorted by start
         if until is not None:
             last = min(last, int(np.floor(until)) - 1)
         if self._last_second is not None:
             first = max(first, self._last_second + 1)  # seconds already learnt are not again
         if last < first:
             return []
-        # Without borders every host may have a baseline; with, those inside, found per record
-        # before any numbering (the internet's clients cost a look-up, not a hash entry).
-        watched: slice | NDArray[np.int64] = slice(None)
-        if borders is not None:
-            watched = watched_pass(dst, borders.tables_v4(), V6_BASE, _v6_watched(batch, borders))
-        hosts, host_of = numbered(dst[watched])
+        hosts, record_host = numbered(dst)
         column, area_column = self._columns(batch, hosts, borders)
         asks = self._asks(batch, hosts, column, area_column)
-        record_host = np.full(len(start), -1, dtype=np.int64)
-        record_host[watched] = host_of
         long_first = np.floor(start[long])
         long_stop = np.maximum(np.ceil(end[long]), long_first + 1)
         width = max(int(column.max(initial=-1)) + 1, len(self))
