@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.detect.cells import TCP_ACK
+from cyberpeace.detect.detectors.short_sessions_kernel import short_session_rows
 from cyberpeace.detect.episodes import Episode
 from cyberpeace.detect.flows import Flows
 from cyberpeace.detect.hits import Hits, Rule
@@ -30,12 +31,15 @@ def short_rows(batch: Batch, thresholds: Thresholds) -> NDArray[np.int64]:
     """The rows of ``traffic`` (ascending), looked for among the records of the TCP-with-ACK
     traffic class (``cells.py``) only: the port and size tests then read few records."""
     flows = batch.flows
-    rows = np.flatnonzero(batch.classes == TCP_ACK)
-    rows = rows[remote_access().marks[flows.dst_port[rows]]]
-    short = (flows.packets[rows] <= thresholds.brute_max_packets) & (
-        flows.end[rows] - flows.start[rows] <= thresholds.brute_max_session_s
+    rows: NDArray[np.int64] = short_session_rows(
+        batch.classes,
+        TCP_ACK,
+        flows.dst_port,
+        remote_access().marks,
+        (flows.packets, flows.start, flows.end),
+        (thresholds.brute_max_packets, thresholds.brute_max_session_s),
     )
-    return rows[short]
+    return rows
 
 
 @register
