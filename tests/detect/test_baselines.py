@@ -3,6 +3,7 @@ silent while learning, and carry their state from batch to batch."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 
 import numpy as np
@@ -193,6 +194,23 @@ def test_with_borders_only_hosts_of_the_territory_get_a_baseline(borders: Border
     bare = Baselines()
     bare.observe(batch)
     assert bare.baseline(f"host {outside}")[2] == 30
+
+
+def test_a_safe_area_that_splits_its_24_watches_its_half_only() -> None:
+    """A safe area of a /25 outside any territory: its /24 is split, and its hosts are told
+    from their neighbours in the other half (which the first cut by /24 lets through)."""
+    area = ipaddress.IPv4Network("192.0.2.128/25")
+    borders = Borders(["p"], [(ipaddress.IPv4Network("198.18.0.0/16"), 0)], ["a"], [(area, 0)])
+    watched, neighbour, territory = "192.0.2.200", "192.0.2.20", HOST
+    start = T0 + np.repeat(np.arange(20), 3) + 0.25
+    dst = [watched, neighbour, territory] * 20
+    batch = batch_of(records(60, start=start, dst=dst, packets=50, bytes=5_000))
+    baselines = Baselines()
+    baselines.observe(batch, borders)
+    assert baselines.baseline(f"host {watched}")[2] == 20
+    assert baselines.baseline(f"host {territory}")[2] == 20
+    with pytest.raises(KeyError):
+        baselines.baseline(f"host {neighbour}")
 
 
 def test_hosts_past_the_limit_get_no_baseline_and_are_counted() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from cyberpeace.mission import (
     Mandate,
     PrefixTable4,
     PrefixTable6,
+    coverage_bits,
     v4_array,
     v6_array,
 )
@@ -108,6 +110,42 @@ def test_ipv4_matches_the_brute_force_reference(
     addresses = inside + anywhere
     expected = [_reference(list(nets), labels, a) for a in addresses]
     assert PrefixTable4(nets, labels).lookup(v4_array(addresses)).tolist() == expected
+
+
+def _bit(bits, address: str) -> bool:
+    at = int(ipaddress.IPv4Address(address)) >> 8
+    return bool((int(bits[at >> 6]) >> (at & 63)) & 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=v4_nets, second=v4_nets, data=st.data())
+def test_the_coverage_bitmap_leaves_out_no_address_the_tables_hold(
+    first: list[ipaddress.IPv4Network], second: list[ipaddress.IPv4Network], data: st.DataObject
+) -> None:
+    """Outside the bitmap no table holds the address; inside it, one does, unless a prefix
+    longer than /24 splits its /24."""
+    tables = [PrefixTable4(nets, list(range(len(nets)))) for nets in (first, second)]
+    inside = coverage_bits(tables)
+    nets = first + second
+    near = [str(n.network_address + data.draw(st.integers(0, n.num_addresses - 1))) for n in nets]
+    anywhere = [str(ipaddress.IPv4Address(data.draw(st.integers(0, 2**32 - 1)))) for _ in range(20)]
+    for address in near + anywhere:
+        held = any(int(t.lookup(v4_array([address]))[0]) != NO_MATCH for t in tables)
+        slash24 = ipaddress.IPv4Network(f"{address}/24", strict=False)
+        split = any(n.prefixlen > 24 and n.subnet_of(slash24) for n in nets)
+        assert _bit(inside, address) == held or (split and _bit(inside, address))
+
+
+def test_the_coverage_bitmap_marks_the_24s_reached_and_no_other() -> None:
+    lone = PrefixTable4([ipaddress.IPv4Network("192.0.2.128/25")], [0])
+    covered = PrefixTable4([ipaddress.IPv4Network("198.51.100.0/24")], [0])
+    inside_too = PrefixTable4([ipaddress.IPv4Network("198.51.100.0/26")], [0])
+    inside = coverage_bits([lone, covered, inside_too])
+    assert _bit(inside, "192.0.2.1")  # split: the caller asks the tables
+    assert _bit(inside, "198.51.100.200")
+    assert not _bit(inside, "203.0.113.1")
+    assert len(inside) == 1 << 18
+    assert int(np.unpackbits(inside.view(np.uint8)).sum()) == 2  # the two /24s, no more
 
 
 v6_nets = st.lists(

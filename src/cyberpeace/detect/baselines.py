@@ -68,9 +68,7 @@ NAME, KIND, VERSION = "baseline", "rate-anomaly", 3
 # reflected and other traffic can be sent unasked, so their rise is what warns.
 COUNTED = tuple(c for c in ALL_CLASSES if c != TCP_ACK)
 _COUNTED_MARKS = of_classes(np.arange(1 << CLASS_BITS, dtype=np.uint8), COUNTED)
-_NO_TABLES: tuple[tuple[NDArray[np.int32], NDArray[np.int32]], ...] = (
-    (np.zeros(1, np.int32), np.zeros((1, 256), np.int32)),
-) * 2  # the tables' shape, for a batch without borders: not read
+_NO_BORDERS_V4 = np.zeros(1, np.uint64)  # Borders.inside_v4's type, without borders: not read
 
 
 class BaselineSettings(BaseModel):
@@ -230,14 +228,15 @@ class Baselines:
         flows = batch.flows
         # Without borders every host may have a baseline; with, those inside, found per record
         # before any numbering (the internet's clients cost a look-up, not a hash entry).
-        tables, v6 = _NO_TABLES, (V6_BASE, np.zeros(0, dtype=np.bool_))
+        v4, v6 = _NO_BORDERS_V4, (V6_BASE, np.zeros(0, dtype=np.bool_))
         if borders is not None:
-            tables, v6 = borders.tables_v4(), (V6_BASE, _v6_watched(batch, borders))
+            v4 = borders.inside_v4
+            v6 = (V6_BASE, _v6_watched(batch, borders))
         (start, end, dst, packets), answer, long, (first, last) = watched_pass(
             batch.classes,
             (_COUNTED_MARKS, AMPLIFIER),
             (flows.start, flows.end, flows.dst, flows.packets),
-            tables,
+            v4,
             v6,
             borders is None,
         )

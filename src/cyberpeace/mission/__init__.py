@@ -11,7 +11,14 @@ from cyberpeace.mission.model import (
     Term,
     Territory,
 )
-from cyberpeace.mission.prefixes import NO_MATCH, PrefixTable4, PrefixTable6, v4_array, v6_array
+from cyberpeace.mission.prefixes import (
+    NO_MATCH,
+    PrefixTable4,
+    PrefixTable6,
+    coverage_bits,
+    v4_array,
+    v6_array,
+)
 
 __all__ = [
     "NO_MATCH",
@@ -28,6 +35,7 @@ __all__ = [
     "Term",
     "Territory",
     "check_mandate_text",
+    "coverage_bits",
     "load_mandate",
     "v4_array",
     "v6_array",

@@ -9,12 +9,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cyberpeace.mission.model import Mandate, Network
-from cyberpeace.mission.prefixes import NO_MATCH, PrefixTable4, PrefixTable6
+from cyberpeace.mission.prefixes import NO_MATCH, PrefixTable4, PrefixTable6, coverage_bits
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,13 @@ class Borders:
     def safe_area_v6(self, addresses: NDArray[np.bytes_]) -> NDArray[np.int32]:
         return self._areas.v6.lookup(addresses)
 
-    def tables_v4(self) -> tuple[tuple[NDArray[np.int32], NDArray[np.int32]], ...]:
-        """The IPv4 tables of the territory and of the safe areas, as arrays for compiled
-        look-ups (``PrefixTable4.arrays``)."""
-        return self._parties.v4.arrays, self._areas.v4.arrays
+    @cached_property
+    def inside_v4(self) -> NDArray[np.uint64]:
+        """The /24s that hold an address of a party's territory or of a safe area, as a bitmap
+        (``prefixes.coverage_bits``) for compiled passes: an IPv4 address outside them is
+        outside the borders, told without reading the 64 MiB tables; one inside them may
+        still be outside, in a /24 that a longer prefix splits."""
+        return coverage_bits([self._parties.v4, self._areas.v4])
 
     def party_for(self, address: str) -> str | None:
         """The party whose territory holds one address (a convenience over the array form)."""
