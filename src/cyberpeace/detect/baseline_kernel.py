@@ -56,12 +56,12 @@ def watched_pass(
     (``classes``: the marks and the class of answers) towards a watched host: every host when
     ``everything``, else an IPv4 host in a /24 that the bitmap ``inside_v4`` of
     ``Borders.inside_v4`` marks, or for IPv6 ids (from ``v6_base``) one ``v6_watched`` marks
-    (``v6``). (The bitmap keeps a few hosts outside the borders, in /24s that a longer prefix
-    splits; the caller's keys leave them out.) Returns their start, end, destination and packets (of
-    ``columns``: start, end, dst, packets); whether each is an answer; which of them last three
-    seconds or more (their places among them); and the first second of any counted record
-    and the last second any of them overlaps, watched or not (-1 and -1 when there are none).
-    The arrays are views of arrays of the batch's length."""
+    (``v6``). (The bitmap lets through a few hosts outside the borders, in /24s that a longer
+    prefix splits; the caller's keys leave them out.) Returns their start, end, destination
+    and packets (of ``columns``: start, end, dst, packets); whether each is an answer; which of
+    them last three seconds or more (their places among them); and the first second of any
+    counted record and the last second any of them overlaps, watched or not (-1 and -1 when
+    there are none). The arrays are views of arrays of the batch's length."""
     counted, answer_kind = classes
     start, end, dst, packets = columns
     v6_base, v6_watched = v6
