@@ -141,7 +141,7 @@ def test_the_coverage_bitmap_marks_the_24s_reached_and_no_other() -> None:
     covered = PrefixTable4([ipaddress.IPv4Network("198.51.100.0/24")], [0])
     inside_too = PrefixTable4([ipaddress.IPv4Network("198.51.100.0/26")], [0])
     inside = coverage_bits([lone, covered, inside_too])
-    assert _bit(inside, "192.0.2.1")  # split: the caller asks the tables
+    assert _bit(inside, "192.0.2.1")  # split: set, though half the /24 is held by none
     assert _bit(inside, "198.51.100.200")
     assert not _bit(inside, "203.0.113.1")
     assert len(inside) == 1 << 18

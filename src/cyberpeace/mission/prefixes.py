@@ -77,7 +77,7 @@ def coverage_bits(tables: Sequence[PrefixTable4]) -> NDArray[np.uint64]:
     touched = np.zeros(1 << 24, dtype=np.bool_)
     for table in tables:
         touched |= table.arrays[0] != 0
-    return np.packbits(touched, bitorder="little").view("<u8").astype(np.uint64)
+    return np.packbits(touched, bitorder="little").view("<u8").astype(np.uint64, copy=False)
 
 
 class PrefixTable6:
