@@ -30,18 +30,23 @@ F64 = NDArray[np.float64]
 CLASS_SLOTS = 8  # traffic classes fit in 3 bits (``cells.py``)
 _EMPTY = -1
 _MANY = -2  # an entry whose records came from several source ports
+# A slot holds its key (36 bits: a source id below 2**33, ``addresses.py``, and the class) above
+# its entry's number, so a probe reads one word; the entries stay below 2**_ENTRY_BITS.
+_ENTRY_BITS = 27
+_ENTRY_MASK = (1 << _ENTRY_BITS) - 1
+_LOAD_BITS = 2  # the table grows at a quarter full: fewer second probes, each mispredicted
 
 
 @numba.njit(cache=True)
 def _rehashed(keys: I64, count: int, bits: int) -> I64:  # pragma: no cover
-    """A table of 2**bits slots holding the numbers of ``keys[:count]`` (-1: empty)."""
+    """A table of 2**bits slots holding ``keys[:count]`` with their numbers (-1: empty)."""
     mask = (1 << bits) - 1
     table = np.full(1 << bits, _EMPTY, dtype=np.int64)
     for j in range(count):
         at = _slot(keys[j], bits)
         while table[at] != _EMPTY:
             at = (at + 1) & mask
-        table[at] = j
+        table[at] = (keys[j] << _ENTRY_BITS) | j
     return table
 
 
@@ -92,11 +97,11 @@ def _summed_from(
     protocols: U64,
 ) -> tuple[int, int, int, int]:  # pragma: no cover
     """Sum the rows from row ``r`` of run ``j`` on (the ``i``-th candidate), up to ``high``,
-    until the end or the table is half full; return where it stopped (run, row, candidate)
+    until the end or the table is a quarter full; return where it stopped (run, row, candidate)
     and the count of entries so far. (The arrays stay bound for the whole loop: growing them
     is the caller's business.)"""
     mask = (1 << bits) - 1
-    limit = 1 << (bits - 1)
+    limit = 1 << (bits - _LOAD_BITS)
     while j < len(run_first):
         stop = min(run_end[j], high)
         c = np.int64(run_kind[j])
@@ -113,14 +118,17 @@ def _summed_from(
                 continue
             key = (src[r] << 3) | c
             at = _slot(key, bits)
-            while table[at] != _EMPTY and entry_key[table[at]] != key:
+            held = table[at]
+            while held != _EMPTY and (held >> _ENTRY_BITS) != key:
                 at = (at + 1) & mask
-            g = table[at]
-            if g == _EMPTY:
+                held = table[at]
+            if held == _EMPTY:
                 g = k
                 entry_key[k] = key
-                table[at] = k
+                table[at] = (key << _ENTRY_BITS) | k
                 k += 1
+            else:
+                g = held & _ENTRY_MASK
             port = np.int32(src_port[r])
             if entry_port[g] != port:
                 entry_port[g] = port if entry_port[g] == _EMPTY else _MANY
@@ -190,10 +198,12 @@ def gather_pass(
     candidates = 0
     for j in range(len(run_first)):
         candidates += max(0, min(run_end[j], high) - max(run_first[j], low))
+    if candidates > _ENTRY_MASK:
+        raise ValueError("more rows than a gather's entries can number")
     codes = np.empty(candidates, dtype=np.int32)
     bits = 10
     table = np.full(1 << bits, _EMPTY, dtype=np.int64)
-    entry_key = np.empty(1 << (bits - 1), dtype=np.int64)
+    entry_key = np.empty(1 << (bits - _LOAD_BITS), dtype=np.int64)
     sums = np.zeros(2 * len(entry_key), dtype=np.uint64)
     entry_port = np.full(len(entry_key), _EMPTY, dtype=np.int32)
     records = np.zeros(CLASS_SLOTS, dtype=np.int64)
@@ -235,7 +245,7 @@ def gather_pass(
             ports,
             protocols,
         )
-        if 2 * k >= (1 << bits):
+        if k << _LOAD_BITS >= (1 << bits):
             bits += 1
             entry_key, sums, entry_port = _grown(entry_key, sums, entry_port, k)
             table = _rehashed(entry_key, k, bits)

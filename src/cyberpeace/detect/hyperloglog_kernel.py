@@ -18,24 +18,40 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @numba.njit(cache=True, inline="always")
-def counted(
-    registers: NDArray[np.uint8], value: int, group: int, precision: int
-) -> None:  # pragma: no cover
-    """Count one value in one group's registers (``2**precision`` per group, flat)."""
-    rest_bits = 64 - precision
-    z = np.uint64(value) + _GOLDEN  # SplitMix64's finaliser, as ``hash64``
+def mixed(value: int) -> np.uint64:  # pragma: no cover
+    """The 64-bit hash of one value: SplitMix64's finaliser, as ``hyperloglog.hash64``."""
+    z = np.uint64(value) + _GOLDEN
     z ^= z >> np.uint64(30)
     z *= _MIX1
     z ^= z >> np.uint64(27)
     z *= _MIX2
     z ^= z >> np.uint64(31)
+    return z
+
+
+@numba.njit(cache=True, inline="always")
+def counted_hash(
+    registers: NDArray[np.uint8], z: np.uint64, group: int, precision: int
+) -> None:  # pragma: no cover
+    """Count one value, by its hash ``z`` (``mixed``), in one group's registers
+    (``2**precision`` per group, flat)."""
+    rest_bits = 64 - precision
     index = np.int64(z >> np.uint64(rest_bits)) + (np.int64(group) << precision)
     # The rank: one more than the zeros above the first one bit of the other bits (all of
     # them and one more when they are all zero), counted with those bits moved to the top.
     zeros = leading_zeros(z << np.uint64(precision))
     rank = np.uint8(min(zeros, np.uint64(rest_bits)) + np.uint64(1))
-    if registers[index] < rank:
-        registers[index] = rank
+    # Stored whether or not it grew: once the registers fill, a test would mostly say no,
+    # but not predictably enough to beat the store.
+    registers[index] = max(registers[index], rank)
+
+
+@numba.njit(cache=True, inline="always")
+def counted(
+    registers: NDArray[np.uint8], value: int, group: int, precision: int
+) -> None:  # pragma: no cover
+    """Count one value in one group's registers (``2**precision`` per group, flat)."""
+    counted_hash(registers, mixed(value), group, precision)
 
 
 @numba.njit(cache=True)

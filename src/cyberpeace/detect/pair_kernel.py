@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from cyberpeace.detect.hash_groups import _slot
 from cyberpeace.detect.hyperloglog import HyperLogLog
-from cyberpeace.detect.hyperloglog_kernel import counted
+from cyberpeace.detect.hyperloglog_kernel import counted_hash, mixed
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -140,21 +140,23 @@ def _source_pairs(
         if h < 0 and a < 0:
             continue
         high = run_start[r + 1] if r + 1 < runs else rows
+        if sketched:  # a record's source hashed once for both its seconds
+            for i in range(run_start[r], high):
+                z = mixed(src[i])
+                if h >= 0:
+                    counted_hash(registers, z, h, precision)
+                if a >= 0 and end[i] > np.floor(start[i]) + 1:
+                    counted_hash(registers, z, a, precision)
+            continue
         for i in range(run_start[r], high):
             if h >= 0:
-                if sketched:
-                    counted(registers, src[i], h, precision)
-                else:
-                    group[k] = h
-                    value[k] = src[i]
-                    k += 1
+                group[k] = h
+                value[k] = src[i]
+                k += 1
             if a >= 0 and end[i] > np.floor(start[i]) + 1:
-                if sketched:
-                    counted(registers, src[i], a, precision)
-                else:
-                    group[k] = a
-                    value[k] = src[i]
-                    k += 1
+                group[k] = a
+                value[k] = src[i]
+                k += 1
     return group, value
 
 
