@@ -107,7 +107,7 @@ def asks_pass(
     protocol: NDArray[np.uint8],
     dst_port: NDArray[np.uint16],
     src: I64,
-    asks: tuple[int, NDArray[np.uint32]],
+    asks: tuple[int, NDArray[np.uint16]],
     hosts: I64,
 ) -> tuple[I64, I64]:  # pragma: no cover
     """The records of protocol ``udp`` to a port ``marks`` marks (``asks``) sent by one of

@@ -393,13 +393,14 @@ def classify_pass(
     protocol: U8,
     src_port: NDArray[np.uint16],
     tcp_flags: U8,
-    amplifier_marks: NDArray[np.uint32],
+    amplifier_marks: NDArray[np.uint16],
     table: U8,
 ) -> U8:  # pragma: no cover
     """The class of each record: ``table`` at (protocol << 9) | amplifier mark | flags."""
     n = len(protocol)
     out = np.empty(n, dtype=np.uint8)
     for i in range(n):
-        index = (np.uint32(protocol[i]) << 9) | amplifier_marks[src_port[i]] | tcp_flags[i]
+        mark = np.uint32(amplifier_marks[src_port[i]])
+        index = (np.uint32(protocol[i]) << 9) | mark | tcp_flags[i]
         out[i] = table[index]
     return out

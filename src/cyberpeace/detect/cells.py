@@ -75,8 +75,11 @@ def class_table() -> U8:
 
 
 @cache
-def amplifier_marks() -> NDArray[np.uint32]:
-    marks = np.zeros(1 << 16, dtype=np.uint32)
+def amplifier_marks() -> NDArray[np.uint16]:
+    """Per source port, 1 << 8 for the amplifier ports (the class table's middle bit), else 0;
+    as uint16, so the 128 KiB that intake reads at random (by ephemeral ports) stay in cache
+    more often than twice that would."""
+    marks = np.zeros(1 << 16, dtype=np.uint16)
     marks[amplifiers().ports] = 1 << 8
     return marks
 

@@ -108,7 +108,7 @@ def intake_pass(
     allow_first: NDArray[np.int64],
     allow_last: NDArray[np.int64],
     limits: F64,
-    amplifier_marks: NDArray[np.uint32],
+    amplifier_marks: NDArray[np.uint16],
     class_table: NDArray[np.uint8],
 ) -> tuple[
     int,
@@ -199,7 +199,8 @@ def intake_pass(
         o_sport[kept], o_dport[kept] = src_port[i], dst_port[i]
         o_proto[kept], o_flags[kept] = protocol[i], tcp_flags[i]
         o_packets[kept], o_bytes[kept], o_as[kept] = packets[i], size[i], src_as[i]
-        index = (np.uint32(protocol[i]) << 9) | amplifier_marks[src_port[i]] | tcp_flags[i]
+        mark = np.uint32(amplifier_marks[src_port[i]])
+        index = (np.uint32(protocol[i]) << 9) | mark | tcp_flags[i]
         o_class[kept] = class_table[index]
         kept += 1
     return (
