@@ -1,7 +1,8 @@
 """The one-pass intake (``intake_kernel.intake_pass``) against the column-by-column one
 (``intake.taken_in_by_columns``): the same records kept, in the same order, with the same
 classes and counts, on random batches (unsorted, allow-listed sources, every protocol and
-flag, now and then an IPv6 address or an impossible record, which send it to the columns)."""
+flag, now and then an IPv6 address or an impossible record, which send it to the columns;
+with and without TTL bounds, as pcap and IPFIX with IE 52/53 carry them)."""
 
 from __future__ import annotations
 
@@ -37,14 +38,28 @@ record = st.tuples(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(record, min_size=1, max_size=40), st.sampled_from(range(len(ALLOW))), st.booleans())
+@given(
+    st.lists(record, min_size=1, max_size=40),
+    st.sampled_from(range(len(ALLOW))),
+    st.booleans(),
+    st.sampled_from(["none", "zero", "some"]),  # no TTL columns, all 0 (not seen), or seen
+    st.integers(0, 2**31),
+)
 def test_one_pass_intake_equals_the_columns(
-    rows: list[tuple[float, float, int, int, int, int, int]], allow: int, v4_only: bool
+    rows: list[tuple[float, float, int, int, int, int, int]],
+    allow: int,
+    v4_only: bool,
+    ttl: str,
+    seed: int,
 ) -> None:
     n = len(rows)
     start = np.array([T0 + r[0] for r in rows])
     source = [SOURCES[r[2] % (4 if v4_only else 5)] for r in rows]
     packets = np.array([r[6] for r in rows])
+    rng = np.random.default_rng(seed)
+    low = rng.integers(0, 256, n).astype(np.uint8) if ttl == "some" else np.zeros(n, np.uint8)
+    high = np.maximum(low, rng.integers(0, 256, n).astype(np.uint8))
+    ttls = {} if ttl == "none" else {"min_ttl": low, "max_ttl": high}
     table = records(
         n,
         start=start,
@@ -55,13 +70,15 @@ def test_one_pass_intake_equals_the_columns(
         sport=np.array([r[5] for r in rows]),
         packets=packets,
         bytes=packets * 100,
+        **ttls,
     )
     allow_list, thresholds = AllowList(ALLOW[allow]), Thresholds()
     batch, counts = take_in(table, allow_list, thresholds, NOW)
     expected, expected_counts = taken_in_by_columns(table, allow_list, thresholds, NOW)
     assert counts == expected_counts
-    for name in (*NEEDED[:2], "src", "dst", *NEEDED[4:], "src_as"):
+    for name in (*NEEDED[:2], "src", "dst", *NEEDED[4:], "src_as", "min_ttl", "max_ttl"):
         np.testing.assert_array_equal(getattr(batch.flows, name), getattr(expected.flows, name))
     np.testing.assert_array_equal(batch.classes, classify(expected.flows))
     assert len(batch.addresses) == len(expected.addresses)
     assert batch.longest == expected.longest  # the one pass tells it; the columns compute it
+    assert batch.flows.ttl_seen == expected.flows.ttl_seen

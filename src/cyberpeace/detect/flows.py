@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import Addresses
@@ -113,7 +114,8 @@ def read_flows(flows: pa.Table | pa.RecordBatch) -> tuple[Flows, NDArray[np.bool
 
 def raw_columns(flows: pa.Table | pa.RecordBatch) -> dict[str, NDArray[Any]] | None:
     """The needed columns as read from Arrow without a copy (times as int64 microseconds,
-    addresses as pairs of native-order 64-bit words) for ``intake_kernel.intake_pass``, or
+    addresses as pairs of native-order 64-bit words; the TTL bounds where some record carries
+    them, else empty) for ``intake_kernel.intake_pass``, or
     None when a column holds nulls or the machine is big-endian (``read_flows`` then reads
     them). Raises as ``read_flows`` does."""
     columns = _needed(flows)
@@ -127,7 +129,21 @@ def raw_columns(flows: pa.Table | pa.RecordBatch) -> dict[str, NDArray[Any]] | N
     for name in NEEDED[4:]:
         raw[name] = _numbers(columns[name])
     raw["src_as"] = _src_as(flows)
+    seen = _ttl_seen(flows)
+    for name in ("min_ttl", "max_ttl"):  # read only where some record carries one
+        raw[name] = _optional_u8(flows, name) if seen else np.zeros(0, np.uint8)
     return raw
+
+
+def _ttl_seen(flows: pa.Table | pa.RecordBatch) -> bool:
+    """Whether any record carries its TTL bounds (FLOW_SCHEMA max_ttl above 0)."""
+    if "max_ttl" not in flows.schema.names:
+        return False
+    try:
+        highest = pc.max(_column(flows, "max_ttl")).as_py()
+    except TypeError:  # not a number: read as absent, as _optional_u8 does
+        return False
+    return bool(highest)
 
 
 def _src_as(flows: pa.Table | pa.RecordBatch) -> NDArray[np.uint32]:

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from cyberpeace.detect.addresses import V6_BASE, Addresses
@@ -262,7 +261,7 @@ def _taken_in_one_pass(
     if n == 0:
         return None
     first, last = allow_list.v4_ranges
-    kept, allowed, ordered, longest, times, small, counts = intake_pass(
+    kept, allowed, ordered, longest, times, small, counts, ttls = intake_pass(
         raw["start"],
         raw["end"],
         raw["src_addr"],
@@ -274,6 +273,7 @@ def _taken_in_one_pass(
         raw["packets"],
         raw["bytes"],
         raw["src_as"],
+        (raw["min_ttl"], raw["max_ttl"]),
         first,
         last,
         _limits(thresholds, now),
@@ -284,12 +284,13 @@ def _taken_in_one_pass(
         return None
     # The columns are packed at the front of arrays of the batch's length: keep views when
     # little was dropped, copies when the rest would hold much memory for nothing.
-    trimmed: list[NDArray[Any]] = [column[:kept] for column in (*times, *small, *counts)]
+    trimmed: list[NDArray[Any]] = [column[:kept] for column in (*times, *small, *counts, *ttls)]
     if kept < n // 2:
         trimmed = [column.copy() for column in trimmed]
     start, end, src, dst, src_port, dst_port, protocol, tcp_flags, packets, size, src_as, kind = (
-        trimmed
+        trimmed[:12]
     )
+    min_ttl, max_ttl = trimmed[12:]  # empty when the batch carries none: Flows fills zeros
     columns = Flows(
         addresses=Addresses(np.zeros(0, np.uint64), np.zeros(0, np.uint64)),
         start=start,
@@ -303,6 +304,8 @@ def _taken_in_one_pass(
         packets=packets,
         bytes=size,
         src_as=src_as,
+        min_ttl=min_ttl,
+        max_ttl=max_ttl,
     )
     if not ordered:
         order = np.argsort(columns.start, kind="stable")
@@ -321,20 +324,12 @@ def take_in(
     ``now`` (seconds since the epoch, default the clock) is when the records are taken in.
     """
     now = time.time() if now is None else now
-    raw = None if _ttl_seen(flows) else raw_columns(flows)  # the one pass reads no TTLs yet
+    raw = raw_columns(flows)
     if raw is not None:
         taken = _taken_in_one_pass(raw, allow_list, thresholds, now)
         if taken is not None:
             return taken
     return taken_in_by_columns(flows, allow_list, thresholds, now)
-
-
-def _ttl_seen(flows: pa.Table | pa.RecordBatch) -> bool:
-    """Whether any record carries its TTL bounds (FLOW_SCHEMA max_ttl above 0)."""
-    if not isinstance(flows, pa.Table | pa.RecordBatch) or "max_ttl" not in flows.schema.names:
-        return False
-    highest = pc.max(flows.column("max_ttl")).as_py()
-    return bool(highest)
 
 
 def taken_in_by_columns(

@@ -105,6 +105,7 @@ def intake_pass(
     packets: U64,
     size: U64,
     src_as: NDArray[np.uint32],
+    ttls: tuple[NDArray[np.uint8], NDArray[np.uint8]],
     allow_first: NDArray[np.int64],
     allow_last: NDArray[np.int64],
     limits: F64,
@@ -118,6 +119,7 @@ def intake_pass(
     tuple[F64, F64, NDArray[np.int64], NDArray[np.int64]],
     tuple[NDArray[np.uint16], NDArray[np.uint16], NDArray[np.uint8], NDArray[np.uint8]],
     tuple[U64, U64, NDArray[np.uint32], NDArray[np.uint8]],
+    tuple[NDArray[np.uint8], NDArray[np.uint8]],
 ]:  # pragma: no cover
     """Intake of a batch in one pass, for the usual case: every address IPv4-mapped and every
     record passing ``all_possible_pass``'s tests (``limits`` holds its limits in its order).
@@ -128,7 +130,8 @@ def intake_pass(
     sorted by start, the longest kept record's duration, and the kept records' columns,
     packed at the front of arrays of the batch's length: start and end (float seconds, the
     microseconds times 1e-6), source and destination ids, ports, protocol, flags, packets,
-    bytes, src_as, and the traffic class (``cells.classify``'s table lookup)."""
+    bytes, src_as, and the traffic class (``cells.classify``'s table lookup); then the TTL
+    bounds (min, max) when ``ttls`` holds them for every record, else two empty arrays."""
     n = len(start_us)
     ahead, max_flow_s, epoch_end, low_pp, high_pp, shortest_s, frame_bits, link_bps = (
         limits[0],
@@ -152,6 +155,10 @@ def intake_pass(
     o_bytes = np.empty(n, dtype=np.uint64)
     o_as = np.empty(n, dtype=np.uint32)
     o_class = np.empty(n, dtype=np.uint8)
+    min_ttl, max_ttl = ttls
+    with_ttl = len(min_ttl) == n and len(max_ttl) == n
+    o_min_ttl = np.empty(n if with_ttl else 0, dtype=np.uint8)
+    o_max_ttl = np.empty(n if with_ttl else 0, dtype=np.uint8)
     ranges = len(allow_first)
     kept, allowed = 0, 0
     ordered = True
@@ -195,6 +202,8 @@ def intake_pass(
             ordered = False
         previous = s
         longest = max(longest, e - s)
+        if with_ttl:  # stored first: after the others, the pass took 30 ms more on 10 M records
+            o_min_ttl[kept], o_max_ttl[kept] = min_ttl[i], max_ttl[i]
         start[kept], end[kept], src[kept], dst[kept] = s, e, source, target
         o_sport[kept], o_dport[kept] = src_port[i], dst_port[i]
         o_proto[kept], o_flags[kept] = protocol[i], tcp_flags[i]
@@ -211,4 +220,5 @@ def intake_pass(
         (start, end, src, dst),
         (o_sport, o_dport, o_proto, o_flags),
         (o_packets, o_bytes, o_as, o_class),
+        (o_min_ttl, o_max_ttl),
     )
