@@ -7,9 +7,11 @@ with and without TTL bounds, as pcap and IPFIX with IE 52/53 carry them)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cyberpeace.detect import intake
 from cyberpeace.detect.allow_list import AllowList
 from cyberpeace.detect.cells import classify
 from cyberpeace.detect.flows import NEEDED
@@ -57,8 +59,10 @@ def test_one_pass_intake_equals_the_columns(
     source = [SOURCES[r[2] % (4 if v4_only else 5)] for r in rows]
     packets = np.array([r[6] for r in rows])
     rng = np.random.default_rng(seed)
-    low = rng.integers(0, 256, n).astype(np.uint8) if ttl == "some" else np.zeros(n, np.uint8)
-    high = np.maximum(low, rng.integers(0, 256, n).astype(np.uint8))
+    low = high = np.zeros(n, np.uint8)
+    if ttl == "some":
+        low = rng.integers(0, 256, n).astype(np.uint8)
+        high = np.maximum(low, rng.integers(0, 256, n).astype(np.uint8))
     ttls = {} if ttl == "none" else {"min_ttl": low, "max_ttl": high}
     table = records(
         n,
@@ -82,3 +86,29 @@ def test_one_pass_intake_equals_the_columns(
     assert len(batch.addresses) == len(expected.addresses)
     assert batch.longest == expected.longest  # the one pass tells it; the columns compute it
     assert batch.flows.ttl_seen == expected.flows.ttl_seen
+
+
+def test_records_with_ttls_are_taken_in_by_the_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch carrying TTL bounds no longer goes column by column: the one pass carries them,
+    in the order of the kept records (one source allow-listed, the batch unsorted)."""
+    n = 6
+    start = T0 + np.array([5.0, 1.0, 3.0, 2.0, 4.0, 0.0])
+    table = records(
+        n,
+        start=start,
+        end=start + 0.5,
+        src=["192.0.2.1", "192.0.2.7", "198.51.100.3", "192.0.2.7", "203.0.113.9", "198.51.100.3"],
+        min_ttl=np.array([50, 60, 0, 61, 40, 52], dtype=np.uint8),
+        max_ttl=np.array([55, 60, 0, 62, 44, 53], dtype=np.uint8),
+    )
+
+    def refused(*_: object) -> None:
+        raise AssertionError("taken in column by column")
+
+    monkeypatch.setattr(intake, "taken_in_by_columns", refused)
+    batch, counts = take_in(table, AllowList(["192.0.2.7/32"]), Thresholds(), NOW)
+    assert counts.allow_listed == 2
+    assert batch.flows.ttl_seen
+    # Kept in order of start: rows 5, 2, 4, 0 of the table.
+    assert batch.flows.min_ttl.tolist() == [52, 0, 40, 50]
+    assert batch.flows.max_ttl.tolist() == [53, 0, 44, 55]
